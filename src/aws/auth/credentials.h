@@ -21,6 +21,7 @@ struct Credentials {
   std::string session_token;              // empty for long-term keys
   std::optional<int64_t> expiration;      // epoch seconds; nullopt: does not expire
   std::string source;                     // "env", "shared-credentials-file", "assume-role", ...
+  std::string account_id;                 // when the source knows it (SSO, assumed roles); else empty
 
   bool Empty() const { return access_key_id.empty() || secret_access_key.empty(); }
   // True when the credentials expire within `window_seconds` of now_epoch.

@@ -153,6 +153,10 @@ Result<std::shared_ptr<const ServiceModel>> ServiceModel::Compile(std::string se
       if (sj["error"].contains("httpStatusCode") && sj["error"]["httpStatusCode"].is_number_integer())
         shape.error_http_status = sj["error"]["httpStatusCode"].get<int>();
     }
+    if (sj.contains("retryable") && sj["retryable"].is_object()) {
+      shape.retryable = true;
+      shape.retryable_throttling = BoolOr(sj["retryable"], "throttling");
+    }
     if (sj.contains("members") && sj["members"].is_object()) {
       for (auto m = sj["members"].begin(); m != sj["members"].end(); ++m) {
         Member member;

@@ -62,6 +62,8 @@ struct Shape {
   bool document = false;
   std::string error_code;  // "error": {"code": ...}
   int error_http_status = 0;
+  bool retryable = false;             // "retryable": {...} trait of an exception
+  bool retryable_throttling = false;  // "retryable": {"throttling": true}
   // List / map.
   ShapeRef member;  // list element
   ShapeRef key, value;

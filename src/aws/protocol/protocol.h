@@ -5,6 +5,8 @@
 // ResponseMetadata. No per-operation code.
 #pragma once
 
+#include <optional>
+
 #include "aws/http/transport.h"
 #include "aws/model/model.h"
 #include "base/error.h"
@@ -33,7 +35,18 @@ Result<Json> ParseResponse(const ServiceModel& model, const Operation& op, const
 Error ParseErrorResponse(const ServiceModel& model, const Operation& op, const HttpResponse& response);
 
 // True for AWS error codes meaning "this optional configuration does not
-// exist" (NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError...).
-bool IsNotConfiguredCode(std::string_view aws_code);
+// exist" (NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError,
+// iam GetAccountPasswordPolicy's NoSuchEntity...): such answers are facts
+// ("not configured"), not failures.
+bool IsNotConfiguredCode(std::string_view service, std::string_view operation, std::string_view aws_code);
+
+// botocore's ResponseMetadata (RequestId, HostId, HTTPStatusCode,
+// HTTPHeaders, RetryAttempts) when the protocol produces one. The AWS CLI
+// drops it from output unless the result has a top-level "Errors" key.
+std::optional<Json> ResponseMetadata(const ServiceModel& model, const HttpResponse& response, int retry_attempts);
+
+// botocore asks S3 for url-encoded keys in ListObjects* when the caller did
+// not choose an encoding, then decodes them; this is the decoding half.
+void DecodeS3ListObjectsKeys(const Operation& op, Json& out);
 
 }  // namespace cloudaudit::aws
