@@ -12,16 +12,22 @@ case's parameters, and writes:
   expected-requests.json  the requests the CLI sent, normalized (see README.md)
 
 Usage:
-  record_conformance.py [--check] [--jobs N] [--verbose] [CASE_DIR_OR_PROTOCOL_DIR ...]
+  record_conformance.py [--check | --cpp-models] [--jobs N] [--raw] [--verbose]
+                        [CASE_DIR_OR_FOLDER ...]
 
 With no directory, every case under tests/conformance is processed.
 --check re-runs the CLI and diffs against the files instead of writing them
-(exit status 1 on any difference). --raw prints the raw requests as received.
+(exit status 1 on any difference). --cpp-models does the same with the CLI
+loading python3-botocore's models (the C++ client's) through AWS_DATA_PATH,
+to see which cases change only because the model versions differ. --raw
+prints the raw requests as received, --verbose the CLI's output.
 
-The CLI never reaches AWS: --endpoint-url always points at the local server,
-the environment is replaced by a fixed, credential-free one (dummy keys, no
-config files, no instance metadata) and any port in the CLI's output is
-replaced by the literal "PORT" so that runs are reproducible.
+The CLI never reaches AWS: --endpoint-url points at the local server, which
+is also the CLI's HTTP proxy (so every connection, whatever host name the CLI
+builds, ends there without a name lookup); the environment is replaced by a
+fixed, credential-free one (dummy keys, no config files, no instance
+metadata, TZ=UTC); the server's port in the CLI's output is replaced by the
+literal "PORT" so that runs are reproducible.
 """
 import argparse
 import base64

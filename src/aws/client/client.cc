@@ -258,8 +258,12 @@ Result<AwsClient::Prepared> AwsClient::Prepare(const ServiceModel& model, const 
   if (model.name() == "s3" && params.contains("Bucket") && params["Bucket"].is_string())
     prepared.bucket = params["Bucket"].get<std::string>();
   EndpointOptions options = config_.endpoints;
-  if (auto svc = config_.service_endpoint_urls.find(model.name()); svc != config_.service_endpoint_urls.end())
+  if (auto svc = config_.service_endpoint_urls.find(model.name()); svc != config_.service_endpoint_urls.end()) {
     options.endpoint_url = svc->second;
+  } else if (config_.endpoint_url_for) {
+    CA_TRY(std::optional<std::string> configured, config_.endpoint_url_for(model.metadata()));
+    if (configured) options.endpoint_url = *configured;
+  }
   auto endpoint = ResolveEndpoint(model.metadata().endpoint_prefix, model.metadata().signing_name, prepared.region, options);
   CA_TRY_STATUS(endpoint);
   prepared.endpoint = *endpoint;

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "aws/auth/credentials.h"
@@ -41,6 +42,9 @@ struct ClientConfig {
   bool adaptive_rate_limit = true;    // client-side token bucket per service+region
   int max_pages = 10'000;             // safety cap for CallAllPages / Paginate
   bool inject_host_prefix = true;     // endpoint hostPrefix ("{AccountId}.")
+  // Endpoint URL configured for a service (AWS_ENDPOINT_URL_<SERVICE>,
+  // profile services sections...); wins over endpoints.endpoint_url.
+  std::function<Result<std::optional<std::string>>(const ServiceMetadata&)> endpoint_url_for;
   RetryClock* clock = nullptr;        // null: real time (tests inject a fake)
   std::function<int64_t()> now_epoch; // signing time source; null: system clock
 };
@@ -76,6 +80,10 @@ class AwsClient : public AwsCaller {
   // AwsCaller, for credential providers (credentials null = unsigned call).
   Result<Json> Call(const std::string& service, const std::string& operation, const Json& params,
                     const Credentials* credentials, const std::string& region) override;
+
+  // Installs the credential chain after construction: the chain's STS/SSO
+  // providers call through this client. Call before any other use.
+  void SetCredentialsProvider(std::shared_ptr<CredentialsProvider> credentials) { credentials_ = std::move(credentials); }
 
   CallStats stats() const;
   const ClientConfig& config() const { return config_; }

@@ -110,6 +110,9 @@ Json PairsToJson(const std::vector<std::pair<std::string, std::string>>& pairs) 
 Json NormalizeRequest(const HttpRequest& r, const std::string& protocol) {
   Json out = Json::object();
   out["method"] = r.method;
+  std::string host = r.host;
+  if (size_t port = host.find("127.0.0.1:1"); port != std::string::npos) host.replace(port, 11, "127.0.0.1:PORT");
+  out["host"] = host;
   out["path"] = r.path;
   out["query"] = PairsToJson(DecodePairs(r.query));
   static const char* kIgnored[] = {"authorization", "x-amz-date", "user-agent", "content-length", "host",
@@ -228,7 +231,11 @@ TEST_P(ConformanceTest, MatchesAwsCli) {
   ASSERT_EQ(transport->requests.size(), expected_requests->size());
   for (size_t i = 0; i < transport->requests.size(); ++i) {
     Json expected = (*expected_requests)[i];
-    expected.erase("host");
+    // The AWS CLI puts host prefixes ("123456789012.") even before an IP
+    // address, which cannot resolve (and leaks a DNS query); cloudaudit
+    // leaves IP and localhost endpoints alone.
+    std::string expected_host = expected["host"];
+    if (size_t dot = expected_host.find(".127.0.0.1:PORT"); dot != std::string::npos) expected["host"] = expected_host.substr(dot + 1);
     EXPECT_EQ(DumpPythonJson(NormalizeRequest(transport->requests[i], protocol)), DumpPythonJson(expected))
         << "request " << i + 1;
   }

@@ -139,7 +139,8 @@ class RetryStrategy {
   static constexpr int kTimeoutRetryCost = 10;  // ._TIMEOUT_RETRY_REQUEST
   static constexpr int kNoRetryIncrement = 1;   // ._NO_RETRY_INCREMENT
 
-  // `random` returns uniform values in [0, 1); null: a thread-local PRNG.
+  // `random` returns uniform values in [0, 1) and must be thread-safe;
+  // null: a thread-local PRNG.
   explicit RetryStrategy(RetryOptions options = {}, std::function<double()> random = nullptr);
 
   // Records the outcome of the next attempt of `call` and decides. A retry
