@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds cloudaudit, starts the fake
+# AWS endpoint with the recorded demo account (demo/aws) and calls it through
+# the real client — signing, wire protocols, parsing — as a user would.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target cloudaudit cloudaudit-fake-aws -- -j2
+
+BIN=build/release
+log=$(mktemp)
+"$BIN/tests/cloudaudit-fake-aws" --port 0 --responses demo/aws >"$log" 2>"$log.requests" &
+fake_pid=$!
+trap 'kill $fake_pid 2>/dev/null || true; rm -f "$log" "$log.requests"' EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$log" 2>/dev/null && break
+  sleep 0.05
+done
+endpoint=$(sed -n 's/^listening on //p' "$log")
+[ -n "$endpoint" ] || { echo "the fake AWS endpoint did not start" >&2; cat "$log.requests" >&2; exit 1; }
+
+# Credentials of the recorded account (the AWS documentation's example keys);
+# the fake endpoint verifies every request's SigV4 signature with them.
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
+export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+export AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_ENDPOINT_URL="$endpoint"
+
+run() {
+  echo "\$ cloudaudit $*"
+  "$BIN/src/cli/cloudaudit" "$@"
+  echo
+}
+echo "Demo account served by the fake AWS endpoint at $endpoint"
+echo
+run whoami
+run aws iam ListUsers --all-pages
+run aws iam get-account-password-policy
+run aws ec2 DescribeSecurityGroups --region eu-west-1
+run aws s3 ListBuckets
+run aws s3 GetBucketPolicy --param Bucket=example-static-site
+run aws kms ListKeys
+run aws lambda ListFunctions --all-pages
+echo "$(wc -l <"$log.requests") signed requests verified by the fake endpoint."
