@@ -8,6 +8,7 @@
 //   254  AWS returned an error (access denied, not found, throttled...)
 //   255  anything else (network, malformed response, internal)
 #include <cstdio>
+#include <mutex>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,6 +20,12 @@
 #include "aws/client/read_only.h"
 #include "aws/client/session.h"
 #include "aws/model/model.h"
+#include "collect/collector.h"
+#include "collect/permissions.h"
+#include "collect/spec.h"
+#include "store/store.h"
+
+#include <unistd.h>
 
 namespace {
 
@@ -112,6 +119,174 @@ int RunOperations(const std::string& service) {
   return 0;
 }
 
+struct CollectFlags {
+  CommonAwsFlags aws;
+  std::string out = "cloudaudit.db";
+  std::vector<std::string> regions, services, exclude;
+  std::string specs_dir;
+  int concurrency = 16;
+  bool quiet = false;
+};
+
+int RunCollect(const CollectFlags& flags) {
+  auto specs = cloudaudit::collect::LoadSpecs(flags.specs_dir);
+  if (!specs) return ReportError(specs.error());
+  auto session = cloudaudit::aws::OpenSession(flags.aws.Overrides());
+  if (!session) return ReportError(session.error());
+  auto store = cloudaudit::store::Store::Open(flags.out);
+  if (!store) return ReportError(store.error());
+  cloudaudit::collect::CollectOptions options;
+  options.regions = flags.regions;
+  options.services = {flags.services.begin(), flags.services.end()};
+  options.exclude_services = {flags.exclude.begin(), flags.exclude.end()};
+  options.concurrency = flags.concurrency;
+  options.tool_version = CLOUDAUDIT_VERSION;
+  bool tty = isatty(STDERR_FILENO) != 0 && !flags.quiet;
+  std::mutex progress_mu;
+  if (tty) {
+    options.on_progress = [&](size_t done, size_t total, const std::string& task) {
+      std::lock_guard<std::mutex> lock(progress_mu);
+      int width = 30;
+      int filled = total == 0 ? width : static_cast<int>(width * done / total);
+      std::fprintf(stderr, "\r[%s%s] %zu/%zu %-50.50s", std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), done, total, task.c_str());
+      std::fflush(stderr);
+    };
+  }
+  auto summary = cloudaudit::collect::Collect(*session->client, **store, *specs, options);
+  if (tty) std::fprintf(stderr, "\n");
+  if (!summary) return ReportError(summary.error());
+  if (!flags.quiet) {
+    std::cout << "Scan " << summary->scan_id << " of account " << summary->account_id << " (" << summary->partition
+              << ", " << summary->regions.size() << " regions) -> " << flags.out << ": " << summary->status << "\n";
+    int64_t total = 0;
+    for (const auto& [type, n] : summary->resources_per_type) {
+      std::cout << "  " << type << ": " << n << "\n";
+      total += n;
+    }
+    std::cout << "Resources: " << total << ", API calls: " << summary->api_calls << ", time: " << summary->seconds
+              << " s\n";
+    if (summary->gaps > 0) {
+      std::cout << "Collection gaps: " << summary->gaps << " (";
+      bool first = true;
+      for (const auto& [code, n] : summary->gaps_by_code) {
+        std::cout << (first ? "" : ", ") << code << " " << n;
+        first = false;
+      }
+      std::cout << "); see the gaps table\n";
+    }
+  }
+  return 0;
+}
+
+int RunTables(const std::string& specs_dir, const std::string& name) {
+  auto specs = cloudaudit::collect::LoadSpecs(specs_dir);
+  if (!specs) return ReportError(specs.error());
+  for (const auto& r : specs->resources) {
+    if (!name.empty() && r.table != name) continue;
+    if (name.empty()) {
+      std::cout << r.table << "  " << r.description << "\n";
+      continue;
+    }
+    std::cout << r.table << ": " << r.description << "\n"
+              << "  service " << r.service << ", " << (r.scope == cloudaudit::collect::Scope::kGlobal ? "global" : "regional")
+              << ", listed by " << (r.list.builtin.empty() ? r.list.call.operation : r.list.builtin) << "\n\n";
+    std::printf("  %-28s %-10s %s\n", "column", "type", "description");
+    std::printf("  %-28s %-10s %s\n", "account_id", "text", "Account the resource belongs to.");
+    std::printf("  %-28s %-10s %s\n", "region", "text", "Region, or global.");
+    std::printf("  %-28s %-10s %s\n", "id", "text", "Stable identifier within the type.");
+    std::printf("  %-28s %-10s %s\n", "arn", "text", "ARN, when the resource has one.");
+    std::printf("  %-28s %-10s %s\n", "name", "text", "Display name.");
+    std::printf("  %-28s %-10s %s\n", "tags", "json", "Tags as a {key: value} object.");
+    std::printf("  %-28s %-10s %s\n", "data", "json", "The whole document as collected.");
+    for (const auto& c : r.columns)
+      std::printf("  %-28s %-10s %s\n", c.name.c_str(), std::string(cloudaudit::collect::ColumnTypeName(c.type)).c_str(),
+                  c.description.c_str());
+    return 0;
+  }
+  if (!name.empty()) {
+    std::cerr << "no table named " << name << "; run `cloudaudit tables` for the list\n";
+    return kExitUsage;
+  }
+  return 0;
+}
+
+int RunPermissions(const std::string& specs_dir) {
+  auto specs = cloudaudit::collect::LoadSpecs(specs_dir);
+  if (!specs) return ReportError(specs.error());
+  std::cout << cloudaudit::DumpPythonJson(cloudaudit::collect::LeastPrivilegePolicy(*specs), 2) << "\n";
+  return 0;
+}
+
+std::string CsvField(const cloudaudit::Json& v) {
+  std::string s = v.is_string() ? v.get<std::string>() : (v.is_null() ? "" : v.dump());
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+int RunQuery(const std::string& db, const std::string& sql, const std::string& format, int64_t scan, const std::string& specs_dir) {
+  auto specs = cloudaudit::collect::LoadSpecs(specs_dir);
+  if (!specs) return ReportError(specs.error());
+  auto store = cloudaudit::store::Store::Open(db, /*read_only=*/true);
+  if (!store) return ReportError(store.error());
+  int64_t scan_id = scan;
+  if (scan_id <= 0) {
+    auto latest = (*store)->LatestScanId();
+    if (!latest) return ReportError(latest.error());
+    scan_id = *latest;
+  }
+  if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
+  std::vector<std::string> names;
+  std::vector<std::vector<cloudaudit::Json>> rows;
+  cloudaudit::Json json_rows = cloudaudit::Json::array();
+  auto status = (*store)->Query(sql, [&](const std::vector<std::string>& n, const std::vector<cloudaudit::Json>& values) {
+    names = n;
+    if (format == "json") {
+      cloudaudit::Json row = cloudaudit::Json::object();
+      for (size_t i = 0; i < n.size(); ++i) row[n[i]] = values[i];
+      json_rows.push_back(std::move(row));
+    } else if (format == "csv") {
+      if (rows.empty() && names.size() && json_rows.empty()) {
+        for (size_t i = 0; i < n.size(); ++i) std::cout << (i ? "," : "") << CsvField(n[i]);
+        std::cout << "\n";
+        json_rows.push_back(true);  // header written
+      }
+      for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? "," : "") << CsvField(values[i]);
+      std::cout << "\n";
+    } else {
+      rows.push_back(values);
+    }
+  });
+  if (!status) return ReportError(status.error());
+  if (format == "json") {
+    std::cout << cloudaudit::DumpPythonJson(json_rows, 2) << "\n";
+  } else if (format == "table") {
+    std::vector<size_t> widths(names.size());
+    auto text = [](const cloudaudit::Json& v) {
+      std::string s = v.is_string() ? v.get<std::string>() : (v.is_null() ? "" : v.dump());
+      return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+    };
+    for (size_t i = 0; i < names.size(); ++i) widths[i] = names[i].size();
+    for (const auto& r : rows)
+      for (size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], text(r[i]).size());
+    for (size_t i = 0; i < names.size(); ++i) std::printf("%s%-*s", i ? " | " : "", static_cast<int>(widths[i]), names[i].c_str());
+    std::printf("\n");
+    for (size_t i = 0; i < names.size(); ++i) std::printf("%s%s", i ? "-+-" : "", std::string(widths[i], '-').c_str());
+    std::printf("\n");
+    for (const auto& r : rows) {
+      for (size_t i = 0; i < r.size(); ++i) std::printf("%s%-*s", i ? " | " : "", static_cast<int>(widths[i]), text(r[i]).c_str());
+      std::printf("\n");
+    }
+    std::printf("(%zu rows)\n", rows.size());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,6 +315,33 @@ int main(int argc, char** argv) {
   CLI::App* operations = app.add_subcommand("operations", "List the read-only operations of a service");
   operations->add_option("service", ops_service, "Service")->required();
 
+  CollectFlags collect_flags;
+  CLI::App* collect = app.add_subcommand("collect", "Read the account's configuration into an inventory (SQLite)");
+  collect_flags.aws.Add(collect);
+  collect->add_option("--out", collect_flags.out, "Store file (created if missing; each collection adds a scan)");
+  collect->add_option("--regions", collect_flags.regions, "Regions (default: every enabled region)")->delimiter(',');
+  collect->add_option("--services", collect_flags.services, "Only these services")->delimiter(',');
+  collect->add_option("--exclude-services", collect_flags.exclude, "Skip these services")->delimiter(',');
+  collect->add_option("--concurrency", collect_flags.concurrency, "Parallel tasks")->check(CLI::Range(1, 256));
+  collect->add_option("--specs", collect_flags.specs_dir, "Resource spec directory (default: built-in specs)");
+  collect->add_flag("--quiet", collect_flags.quiet, "No progress or summary");
+
+  std::string tables_name, specs_dir;
+  CLI::App* tables = app.add_subcommand("tables", "Document the inventory tables and their columns");
+  tables->add_option("name", tables_name, "Table to describe");
+  tables->add_option("--specs", specs_dir, "Resource spec directory");
+  CLI::App* permissions = app.add_subcommand("permissions", "Print the least-privilege IAM policy for collection");
+  permissions->add_option("--specs", specs_dir, "Resource spec directory");
+
+  std::string query_sql, query_db = "cloudaudit.db", query_format = "table";
+  int64_t query_scan = 0;
+  CLI::App* query = app.add_subcommand("query", "Run read-only SQL on the inventory (latest scan by default)");
+  query->add_option("sql", query_sql, "SQL (SELECT ...)")->required();
+  query->add_option("--db", query_db, "Store file");
+  query->add_option("--scan", query_scan, "Scan id (default: the latest)");
+  query->add_option("--format", query_format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
+  query->add_option("--specs", specs_dir, "Resource spec directory");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -153,5 +355,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*operations) return RunOperations(ops_service);
+  if (*collect) return RunCollect(collect_flags);
+  if (*tables) return RunTables(specs_dir, tables_name);
+  if (*permissions) return RunPermissions(specs_dir);
+  if (*query) return RunQuery(query_db, query_sql, query_format, query_scan, specs_dir);
   return kExitUsage;
 }

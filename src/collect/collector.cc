@@ -1,0 +1,460 @@
+#include "collect/collector.h"
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "aws/client/endpoints.h"
+#include "base/strings.h"
+#include "base/time.h"
+
+namespace cloudaudit::collect {
+
+namespace {
+
+// Finds the items at a dotted path; a list met on the way is flattened
+// ("Reservations.Instances" gives every instance of every reservation).
+const Json* FindItems(const Json& page, const std::string& path, Json* storage) {
+  if (path.find('.') == std::string::npos) return FindPath(page, path);
+  std::vector<const Json*> current = {&page};
+  for (const auto& part : Split(path, '.')) {
+    std::vector<const Json*> next;
+    for (const Json* node : current) {
+      std::vector<const Json*> expanded;
+      if (node->is_array()) {
+        for (const auto& x : *node) expanded.push_back(&x);
+      } else {
+        expanded.push_back(node);
+      }
+      for (const Json* e : expanded) {
+        if (!e->is_object()) continue;
+        auto it = e->find(part);
+        if (it != e->end() && !it->is_null()) next.push_back(&*it);
+      }
+    }
+    current = std::move(next);
+  }
+  if (current.size() == 1 && !current.front()->is_array()) return current.front();
+  *storage = Json::array();
+  for (const Json* node : current) {
+    if (node->is_array()) {
+      for (const auto& x : *node) storage->push_back(x);
+    } else {
+      storage->push_back(*node);
+    }
+  }
+  return storage;
+}
+
+struct Task {
+  const ResourceSpec* spec;
+  std::string region;  // the region calls go to
+  bool global;
+};
+
+// Per-operation call statistics for the store.
+class CallCounter {
+ public:
+  void Record(const std::string& service, const std::string& op, const std::string& region, bool ok, int64_t ms) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& s = stats_[{service, op, region}];
+    s.service = service;
+    s.operation = op;
+    s.region = region;
+    ++s.calls;
+    if (!ok) ++s.errors;
+    s.elapsed_ms += ms;
+  }
+  std::vector<store::ApiCallStat> All() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<store::ApiCallStat> out;
+    for (const auto& [k, v] : stats_) out.push_back(v);
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, std::string>, store::ApiCallStat> stats_;
+};
+
+class Collector {
+ public:
+  Collector(aws::AwsClient& client, store::Store& store, const CollectOptions& options, int64_t scan_id)
+      : client_(client), store_(store), options_(options), scan_id_(scan_id) {}
+
+  std::map<std::string, std::string> context;  // account_id, partition (region added per task)
+
+  Result<Json> Invoke(const Call& call, const Json& params, const std::string& region) {
+    auto start = std::chrono::steady_clock::now();
+    auto model = aws::LoadServiceModel(call.service);
+    bool paginated = false;
+    if (model) {
+      const aws::Operation* op = (*model)->FindOperation(call.operation);
+      paginated = op != nullptr && op->paginator.has_value();
+    }
+    auto result = call.all_pages && paginated ? client_.CallAllPages(call.service, call.operation, params, region)
+                                              : client_.Call(call.service, call.operation, params, region);
+    int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    calls_.Record(call.service, call.operation, region,
+                  result.has_value() || result.error().code == ErrorCode::kNotConfigured, ms);
+    return result;
+  }
+
+  void RecordGap(const ResourceSpec& spec, const Call& call, const std::string& region, const std::string& resource,
+                 const Error& error) {
+    store::Gap gap;
+    gap.type = spec.table;
+    gap.service = call.service;
+    gap.operation = call.operation;
+    gap.region = region;
+    gap.resource = resource;
+    gap.error_code = !error.aws_code.empty() ? error.aws_code : std::string(ErrorCodeName(error.code));
+    gap.message = error.message;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++gaps_by_code_[gap.error_code];
+      ++gaps_;
+    }
+    if (auto s = store_.AddGap(scan_id_, gap); !s) SetFatal(s.error());
+  }
+
+  void SetFatal(const Error& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fatal_) fatal_ = e;
+  }
+
+  // Builds the row of one item after its enrichments.
+  store::ResourceRow MakeRow(const ResourceSpec& spec, Json item, const std::string& region,
+                             const std::map<std::string, std::string>& ctx) {
+    store::ResourceRow row;
+    row.type = spec.table;
+    row.account_id = ctx.at("account_id");
+    row.region = spec.scope == Scope::kGlobal ? "global" : region;
+    row.id = ExpandTemplate(spec.id_template, item, ctx);
+    row.arn = spec.arn_template.empty() ? "" : ExpandTemplate(spec.arn_template, item, ctx);
+    row.name = spec.name_template.empty() ? "" : ExpandTemplate(spec.name_template, item, ctx);
+    if (!spec.tags_path.empty()) {
+      if (const Json* tags = FindPath(item, spec.tags_path); tags != nullptr) {
+        if (tags->is_array()) {
+          Json map = Json::object();
+          for (const auto& t : *tags) {
+            std::string key = t.value("Key", t.value("key", ""));
+            if (!key.empty()) map[key] = t.contains("Value") ? t["Value"] : t.value("value", Json());
+          }
+          row.tags = std::move(map);
+        } else if (tags->is_object()) {
+          row.tags = *tags;
+        }
+      }
+    }
+    row.data = std::move(item);
+    return row;
+  }
+
+  void Enrich(const ResourceSpec& spec, Json& item, const std::string& region,
+              const std::map<std::string, std::string>& ctx, const std::string& resource_id) {
+    for (const auto& e : spec.enrich) {
+      std::string missing;
+      Json params = ExpandParams(e.call.params, item, ctx, &missing);
+      if (!missing.empty()) {
+        Error err;
+        err.code = ErrorCode::kInvalidArgument;
+        err.message = fmt::format("item has no \"{}\" to call {} with", missing, e.call.operation);
+        RecordGap(spec, e.call, region, resource_id, err);
+        continue;
+      }
+      auto result = Invoke(e.call, params, region);
+      if (!result) {
+        if (result.error().code == ErrorCode::kNotConfigured) {
+          item[e.into] = nullptr;  // a fact: this configuration does not exist
+        } else {
+          RecordGap(spec, e.call, region, resource_id, result.error());
+        }
+        continue;
+      }
+      const Json* value = FindPath(*result, e.result);
+      item[e.into] = value != nullptr ? *value : Json();
+    }
+  }
+
+  void RunTask(const Task& task) {
+    const ResourceSpec& spec = *task.spec;
+    std::map<std::string, std::string> ctx = context;
+    ctx["region"] = task.region;
+    if (!spec.list.builtin.empty()) {
+      RunBuiltin(task, ctx);
+      return;
+    }
+    std::string missing;
+    Json params = ExpandParams(spec.list.call.params, Json::object(), ctx, &missing);
+    auto handle_page = [&](const Json& page) {
+      std::vector<store::ResourceRow> rows;
+      Json flattened;
+      const Json* items = FindItems(page, spec.list.items, &flattened);
+      if (items == nullptr || items->is_null()) return;
+      auto add = [&](const Json& raw) {
+        if (!raw.is_object()) return;
+        Json item = raw;
+        std::string id = ExpandTemplate(spec.id_template, item, ctx);
+        Enrich(spec, item, task.region, ctx, id);
+        rows.push_back(MakeRow(spec, std::move(item), task.region, ctx));
+      };
+      if (spec.list.singleton) {
+        add(*items);
+      } else if (items->is_array()) {
+        for (const auto& raw : *items) add(raw);
+      }
+      if (!rows.empty()) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          resources_per_type_[spec.table] += static_cast<int64_t>(rows.size());
+        }
+        if (auto s = store_.AddResources(scan_id_, rows); !s) SetFatal(s.error());
+      }
+    };
+    auto start = std::chrono::steady_clock::now();
+    Status listed;
+    if (spec.list.shared) {
+      auto result = SharedCall(spec.list.call, params, task.region);
+      if (result) {
+        handle_page(*result);
+      } else if (result.error().code != ErrorCode::kNotConfigured) {
+        listed = tl::unexpected(result.error());
+      }
+    } else if (spec.list.singleton) {
+      auto result = Invoke(spec.list.call, params, task.region);
+      if (result) {
+        handle_page(*result);
+      } else if (result.error().code != ErrorCode::kNotConfigured) {
+        listed = tl::unexpected(result.error());
+      }
+    } else {
+      listed = client_.Paginate(spec.list.call.service, spec.list.call.operation, params, task.region,
+                                [&](const Json& page) {
+                                  handle_page(page);
+                                  return true;
+                                });
+      int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+      calls_.Record(spec.list.call.service, spec.list.call.operation, task.region, listed.has_value(), ms);
+    }
+    if (!listed) RecordGap(spec, spec.list.call, task.region, "", listed.error());
+  }
+
+  void RunBuiltin(const Task& task, const std::map<std::string, std::string>& ctx);
+
+  // One call per (call, params, region) per scan, shared by every resource
+  // type that lists from it; concurrent askers wait for the first.
+  Result<Json> SharedCall(const Call& call, const Json& params, const std::string& region) {
+    std::string key = fmt::format("{}|{}|{}|{}", call.service, call.operation, region, params.dump());
+    std::shared_future<Result<Json>> future;
+    std::promise<Result<Json>> promise;
+    bool owner = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = shared_calls_.find(key);
+      if (it == shared_calls_.end()) {
+        future = promise.get_future().share();
+        shared_calls_.emplace(key, future);
+        owner = true;
+      } else {
+        future = it->second;
+      }
+    }
+    if (owner) {
+      Call all = call;
+      all.all_pages = true;
+      promise.set_value(Invoke(all, params, region));
+    }
+    return future.get();
+  }
+  std::map<std::string, std::shared_future<Result<Json>>> shared_calls_;
+
+  CallCounter calls_;
+  std::mutex mu_;
+  std::map<std::string, int64_t> resources_per_type_;
+  std::map<std::string, int64_t> gaps_by_code_;
+  int64_t gaps_ = 0;
+  std::optional<Error> fatal_;
+
+ private:
+  aws::AwsClient& client_;
+  store::Store& store_;
+  const CollectOptions& options_;
+  int64_t scan_id_;
+};
+
+// IAM credential report: generate, poll until ready, download, parse CSV.
+void Collector::RunBuiltin(const Task& task, const std::map<std::string, std::string>& ctx) {
+  const ResourceSpec& spec = *task.spec;
+  Call generate{"iam", "GenerateCredentialReport", Json::object(), false};
+  Call get{"iam", "GetCredentialReport", Json::object(), false};
+  Result<Json> report = MakeError(ErrorCode::kInternal, "not fetched");
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto state = Invoke(generate, Json::object(), task.region);
+    if (!state) {
+      RecordGap(spec, generate, task.region, "", state.error());
+      return;
+    }
+    if (state->value("State", "") == "COMPLETE") {
+      report = Invoke(get, Json::object(), task.region);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 5 ? 200 : 1000));
+  }
+  if (!report) {
+    Error e = report.error();
+    if (e.code == ErrorCode::kInternal) e.message = "the credential report was not ready after 20 attempts";
+    RecordGap(spec, get, task.region, "", e);
+    return;
+  }
+  std::string csv;
+  if (!Base64Decode(report->value("Content", ""), &csv)) {
+    Error e;
+    e.code = ErrorCode::kParse;
+    e.message = "credential report content is not valid base64";
+    RecordGap(spec, get, task.region, "", e);
+    return;
+  }
+  auto lines = Split(csv, '\n');
+  if (lines.empty()) return;
+  auto header = Split(std::string(Trim(lines[0])), ',');
+  std::vector<store::ResourceRow> rows;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::string line(Trim(lines[i]));
+    if (line.empty()) continue;
+    auto fields = Split(line, ',');
+    Json item = Json::object();
+    for (size_t f = 0; f < header.size() && f < fields.size(); ++f) {
+      // "N/A", "not_supported" and "no_information" are kept as written;
+      // booleans become JSON booleans for easy SQL.
+      const std::string& v = fields[f];
+      if (v == "true" || v == "false") item[header[f]] = v == "true";
+      else item[header[f]] = v;
+    }
+    item["GeneratedTime"] = report->value("GeneratedTime", "");
+    rows.push_back(MakeRow(spec, std::move(item), task.region, ctx));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    resources_per_type_[spec.table] += static_cast<int64_t>(rows.size());
+  }
+  if (auto s = store_.AddResources(scan_id_, rows); !s) SetFatal(s.error());
+}
+
+}  // namespace
+
+std::vector<store::ViewSpec> ViewsForSpecs(const SpecSet& specs) {
+  std::vector<store::ViewSpec> out;
+  for (const auto& r : specs.resources) {
+    store::ViewSpec v;
+    v.table = r.table;
+    for (const auto& c : r.columns) {
+      store::ViewColumn col;
+      col.name = c.name;
+      col.json_path = SqlPath(c.path);
+      switch (c.type) {
+        case ColumnType::kJson: col.sql_type = "JSON"; break;
+        case ColumnType::kBoolean: col.sql_type = "BOOLEAN"; break;
+        case ColumnType::kInteger: col.sql_type = "INTEGER"; break;
+        case ColumnType::kReal: col.sql_type = "REAL"; break;
+        default: col.sql_type = "TEXT";
+      }
+      v.columns.push_back(std::move(col));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<CollectSummary> Collect(aws::AwsClient& client, store::Store& store, const SpecSet& specs,
+                               const CollectOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  CollectSummary summary;
+  store::ScanInfo info;
+  info.tool_version = options.tool_version;
+  CA_TRY(summary.scan_id, store.BeginScan(info));
+  Collector collector(client, store, options, summary.scan_id);
+
+  std::string home_region = client.config().region.empty() ? "us-east-1" : client.config().region;
+  // Who are we? The account id goes into every row and ARN.
+  auto identity = client.Call("sts", "GetCallerIdentity", Json::object(), home_region);
+  summary.account_id = identity ? identity->value("Account", "") : "";
+  summary.partition = aws::PartitionOfRegion(home_region);
+  if (!identity) {
+    ResourceSpec pseudo;
+    pseudo.table = "aws_account";
+    collector.RecordGap(pseudo, Call{"sts", "GetCallerIdentity", Json::object(), false}, home_region, "", identity.error());
+  }
+
+  // Regions: explicit, or every region enabled for the account.
+  summary.regions = options.regions;
+  if (summary.regions.empty()) {
+    auto regions = client.Call("ec2", "DescribeRegions", Json::object(), home_region);
+    if (regions && regions->contains("Regions")) {
+      for (const auto& r : (*regions)["Regions"]) {
+        std::string opt_in = r.value("OptInStatus", "opt-in-not-required");
+        if (opt_in == "not-opted-in") continue;  // not enabled: skipped, not an error
+        summary.regions.push_back(r.value("RegionName", ""));
+      }
+    } else {
+      ResourceSpec pseudo;
+      pseudo.table = "aws_region";
+      if (!regions) collector.RecordGap(pseudo, Call{"ec2", "DescribeRegions", Json::object(), false}, home_region, "", regions.error());
+      summary.regions.push_back(home_region);
+    }
+  }
+  std::sort(summary.regions.begin(), summary.regions.end());
+  collector.context = {{"account_id", summary.account_id}, {"partition", summary.partition}};
+
+  std::deque<Task> tasks;
+  for (const auto& spec : specs.resources) {
+    if (!options.services.empty() && !options.services.count(spec.service)) continue;
+    if (options.exclude_services.count(spec.service)) continue;
+    if (spec.scope == Scope::kGlobal) {
+      tasks.push_back({&spec, home_region, true});
+    } else {
+      for (const auto& region : summary.regions) tasks.push_back({&spec, region, false});
+    }
+  }
+  const size_t total = tasks.size();
+  std::mutex queue_mu;
+  std::atomic<size_t> done{0};
+  auto worker = [&] {
+    while (true) {
+      Task task;
+      {
+        std::lock_guard<std::mutex> lock(queue_mu);
+        if (tasks.empty()) return;
+        task = tasks.front();
+        tasks.pop_front();
+      }
+      collector.RunTask(task);
+      size_t n = ++done;
+      if (options.on_progress) options.on_progress(n, total, task.spec->table + " " + (task.global ? "global" : task.region));
+    }
+  };
+  std::vector<std::thread> threads;
+  int n_threads = std::max(1, std::min<int>(options.concurrency, static_cast<int>(total)));
+  for (int i = 0; i < n_threads; ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+
+  if (collector.fatal_) return Fail(*collector.fatal_);
+  CA_TRY_STATUS(store.AddApiStats(summary.scan_id, collector.calls_.All()));
+  summary.resources_per_type = collector.resources_per_type_;
+  summary.gaps_by_code = collector.gaps_by_code_;
+  summary.gaps = collector.gaps_;
+  auto stats = client.stats();
+  summary.api_calls = stats.attempts;
+  summary.logical_calls = stats.calls;
+  summary.status = summary.gaps == 0 ? "complete" : "partial";
+  CA_TRY_STATUS(store.FinishScan(summary.scan_id, summary.status, summary.account_id, summary.regions));
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace cloudaudit::collect

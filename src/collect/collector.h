@@ -1,0 +1,54 @@
+// The collector: reads a whole account — every enabled region, every
+// resource type of the specs — into the inventory store. Failed calls become
+// collection gaps (service, operation, region, resource, error code) and the
+// collection goes on. Items are written page by page, so memory does not
+// grow with the size of the account.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "aws/client/client.h"
+#include "base/error.h"
+#include "collect/spec.h"
+#include "store/store.h"
+
+namespace cloudaudit::collect {
+
+struct CollectOptions {
+  std::vector<std::string> regions;          // empty: every enabled region (ec2 DescribeRegions)
+  std::set<std::string> services;            // empty: all
+  std::set<std::string> exclude_services;
+  int concurrency = 16;                      // parallel tasks (resource type x region)
+  std::string tool_version;
+  // Progress callback (done, total, current task), called from worker threads.
+  std::function<void(size_t done, size_t total, const std::string& task)> on_progress;
+};
+
+struct CollectSummary {
+  int64_t scan_id = 0;
+  std::string account_id;
+  std::string partition;
+  std::vector<std::string> regions;
+  std::map<std::string, int64_t> resources_per_type;
+  std::map<std::string, int64_t> gaps_by_code;
+  int64_t gaps = 0;
+  uint64_t api_calls = 0;     // HTTP requests, retries included
+  uint64_t logical_calls = 0;
+  double seconds = 0;
+  std::string status;         // complete | partial
+};
+
+// Collects into `store` as a new scan. Errors only for problems that stop
+// the whole collection (the store cannot be written); AWS failures are gaps.
+Result<CollectSummary> Collect(aws::AwsClient& client, store::Store& store, const SpecSet& specs,
+                               const CollectOptions& options);
+
+// The views the store needs for the specs' typed columns.
+std::vector<store::ViewSpec> ViewsForSpecs(const SpecSet& specs);
+
+}  // namespace cloudaudit::collect

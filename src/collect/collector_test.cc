@@ -1,0 +1,169 @@
+// End to end: collect a small recorded account from the fake AWS endpoint
+// over HTTP, then check resources, gaps, "not configured" facts and views.
+#include "collect/collector.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "aws/http/curl_transport.h"
+#include "testing/fake_aws.h"
+#include "testing/test_paths.h"
+
+namespace cloudaudit::collect {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FakeAws;
+using testing::FakeResponse;
+
+class StaticCredentials : public aws::CredentialsProvider {
+ public:
+  Result<aws::Credentials> GetCredentials() override { return FakeAws::TestCredentials(); }
+};
+
+FakeResponse Recorded(const std::string& rel) {
+  std::string raw = testing::ReadFileOrDie(testing::SourceDir() + "/tests/conformance/" + rel);
+  auto parsed = testing::ParseRawHttpResponse(raw);
+  EXPECT_TRUE(parsed) << rel;
+  return parsed ? *parsed : FakeResponse{};
+}
+
+FakeResponse Xml(int status, std::string body) { return FakeResponse{status, {{"Content-Type", "text/xml"}}, std::move(body)}; }
+
+const char* kRegions = R"(<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>r1</requestId>
+  <regionInfo>
+    <item><regionName>us-east-1</regionName><regionEndpoint>ec2.us-east-1.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>
+    <item><regionName>eu-west-1</regionName><regionEndpoint>ec2.eu-west-1.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>
+    <item><regionName>af-south-1</regionName><regionEndpoint>ec2.af-south-1.amazonaws.com</regionEndpoint><optInStatus>not-opted-in</optInStatus></item>
+  </regionInfo>
+</DescribeRegionsResponse>)";
+
+std::string IamError(const std::string& code, const std::string& message) {
+  return "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>" + code +
+         "</Code><Message>" + message + "</Message></Error><RequestId>e1</RequestId></ErrorResponse>";
+}
+
+class CollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fake_.Start());
+    fake_.AddResponses("sts", "GetCallerIdentity", {Recorded("query/sts-get-caller-identity/responses/1.http")});
+    fake_.AddResponses("ec2", "DescribeRegions", {Xml(200, kRegions)});
+    fake_.AddResponses("iam", "GetAccountAuthorizationDetails",
+                       {Recorded("query/iam-get-account-authorization-details/responses/1.http")});
+    fake_.AddResponses("iam", "ListAccessKeys", {Xml(403, IamError("AccessDenied", "not allowed by an SCP"))});
+    fake_.AddResponses("iam", "ListMFADevices", {Recorded("query/iam-list-mfa-devices/responses/1.http")});
+    fake_.AddResponses("iam", "GetAccountPasswordPolicy", {Xml(404, IamError("NoSuchEntity", "The Password Policy with domain name 123456789012 cannot be found."))});
+    fake_.AddResponses("iam", "GetAccountSummary", {Recorded("query/iam-get-account-summary/responses/1.http")});
+    fake_.AddResponses("iam", "GenerateCredentialReport",
+                       {Xml(200, "<GenerateCredentialReportResponse><GenerateCredentialReportResult><State>COMPLETE</State></GenerateCredentialReportResult></GenerateCredentialReportResponse>")});
+    fake_.AddResponses("iam", "GetCredentialReport", {Recorded("query/iam-get-credential-report/responses/1.http")});
+    fake_.AddResponses("iam", "ListVirtualMFADevices",
+                       {Xml(200, "<ListVirtualMFADevicesResponse><ListVirtualMFADevicesResult><VirtualMFADevices/><IsTruncated>false</IsTruncated></ListVirtualMFADevicesResult></ListVirtualMFADevicesResponse>")});
+    fake_.AddResponses("ec2", "DescribeInstances", {Recorded("ec2/describe-instances/responses/1.http")});
+    fake_.AddResponses("ec2", "DescribeSecurityGroups", {Recorded("ec2/describe-security-groups/responses/1.http")});
+    fake_.AddResponses("ec2", "DescribeVolumes",
+                       {Xml(403, "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>v1</RequestID></Response>")});
+    fake_.AddResponses("ec2", "GetEbsEncryptionByDefault", {Recorded("ec2/get-ebs-encryption-by-default/responses/1.http")});
+    fake_.AddRoute("s3", "ListBuckets", "GET", "/");
+    fake_.AddRoute("s3", "GetBucketLocation", "GET", "/[^/]+", {"location"});
+    fake_.AddRoute("s3", "GetBucketPolicy", "GET", "/[^/]+", {"policy"});
+    fake_.AddRoute("s3", "GetBucketEncryption", "GET", "/[^/]+", {"encryption"});
+    fake_.AddResponses("s3", "ListBuckets", {Recorded("rest-xml/s3-list-buckets/responses/1.http")});
+    fake_.AddResponses("s3", "GetBucketLocation",
+                       {Xml(200, "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-1</LocationConstraint>")});
+    fake_.AddResponses("s3", "GetBucketPolicy", {Recorded("rest-xml/s3-get-bucket-policy/responses/1.http")});
+    fake_.AddResponses("s3", "GetBucketEncryption", {Recorded("rest-xml/s3-error-encryption-not-found/responses/1.http")});
+
+    aws::ClientConfig config;
+    config.region = "us-east-1";
+    config.endpoints.endpoint_url = fake_.endpoint();
+    config.http.read_timeout_ms = 5000;
+    client_ = std::make_unique<aws::AwsClient>(config, std::make_shared<aws::CurlTransport>(),
+                                               std::make_shared<StaticCredentials>());
+    db_ = (fs::temp_directory_path() / ("cloudaudit-collect-" + std::to_string(::getpid()) + ".db")).string();
+    fs::remove(db_);
+  }
+  void TearDown() override {
+    fs::remove(db_);
+    fs::remove(db_ + "-wal");
+    fs::remove(db_ + "-shm");
+  }
+
+  int64_t Count(store::Store& store, const std::string& sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(store.Query(sql, [&](const auto&, const std::vector<Json>& v) { n = v[0].get<int64_t>(); }));
+    return n;
+  }
+
+  FakeAws fake_;
+  std::unique_ptr<aws::AwsClient> client_;
+  std::string db_;
+};
+
+TEST_F(CollectorTest, CollectsEveryTypeRecordsGapsAndFacts) {
+  auto specs = LoadSpecs();
+  ASSERT_TRUE(specs) << specs.error().message;
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.concurrency = 4;
+  options.tool_version = "test";
+  auto summary = Collect(*client_, **store, *specs, options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+
+  EXPECT_EQ(summary->account_id, "123456789012");
+  EXPECT_EQ(summary->regions, (std::vector<std::string>{"eu-west-1", "us-east-1"}));  // af-south-1 not enabled
+  EXPECT_EQ(summary->status, "partial");
+  auto& counts = summary->resources_per_type;
+  EXPECT_EQ(counts["aws_iam_user"], 1);
+  EXPECT_EQ(counts["aws_iam_role"], 2);
+  EXPECT_EQ(counts["aws_iam_group"], 1);
+  EXPECT_EQ(counts["aws_iam_policy"], 1);
+  EXPECT_EQ(counts["aws_iam_credential_report"], 2);
+  EXPECT_EQ(counts["aws_iam_account_summary"], 1);
+  EXPECT_EQ(counts.count("aws_iam_password_policy"), 0u);  // NoSuchEntity: no policy, not a gap
+  EXPECT_EQ(counts["aws_ec2_instance"], 4);                // 2 instances x 2 regions
+  EXPECT_EQ(counts["aws_ec2_ebs_encryption_default"], 2);
+  EXPECT_EQ(counts["aws_s3_bucket"], 3);
+  EXPECT_EQ(counts.count("aws_ec2_volume"), 0u);
+  // One GetAccountAuthorizationDetails serves four tables.
+  EXPECT_EQ(fake_.RequestCount("iam", "GetAccountAuthorizationDetails"), 1);
+
+  // Gaps: the denied per-user call (with the user's id) and the denied
+  // listing in each region; unscripted S3 calls too.
+  EXPECT_EQ(summary->gaps_by_code["AccessDenied"], 1);
+  EXPECT_EQ(summary->gaps_by_code["UnauthorizedOperation"], 2);
+  ASSERT_TRUE((*store)->CreateScanViews(summary->scan_id, ViewsForSpecs(*specs)));
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='ListAccessKeys' AND resource='AIDACKCEVSQ6C2EXAMPLE'"), 1);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='DescribeVolumes' AND resource=''"), 2);
+
+  // Not configured is a fact (null), a gap leaves the member absent.
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_s3_bucket WHERE json_type(data, '$.Encryption') = 'null'"), 3);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_s3_bucket WHERE json_type(data, '$.Acl') IS NULL"), 3);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_s3_bucket WHERE policy LIKE '%Statement%' AND bucket_region = 'eu-west-1'"), 3);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_iam_user WHERE json_array_length(mfa_devices) >= 1 AND access_keys IS NULL"), 1);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_ec2_instance WHERE region = 'eu-west-1' AND arn LIKE 'arn:aws:ec2:eu-west-1:123456789012:instance/i-%'"), 2);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_iam_credential_report WHERE user = '<root_account>' AND mfa_active = 1"), 1);
+  EXPECT_GT(Count(**store, "SELECT sum(calls) FROM api_calls"), 20);
+}
+
+TEST_F(CollectorTest, ExplicitRegionsAndServiceSelection) {
+  auto specs = LoadSpecs();
+  ASSERT_TRUE(specs);
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.regions = {"eu-west-1"};
+  options.services = {"ec2"};
+  auto summary = Collect(*client_, **store, *specs, options);
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(fake_.RequestCount("ec2", "DescribeRegions"), 0);
+  EXPECT_EQ(fake_.RequestCount("iam", "GetAccountAuthorizationDetails"), 0);
+  EXPECT_EQ(summary->resources_per_type["aws_ec2_instance"], 2);
+}
+
+}  // namespace
+}  // namespace cloudaudit::collect
