@@ -198,8 +198,15 @@ class Collector {
       const Json* items = FindItems(page, spec.list.items, &flattened);
       if (items == nullptr || items->is_null()) return;
       auto add = [&](const Json& raw) {
-        if (!raw.is_object()) return;
-        Json item = raw;
+        Json item;
+        if (!spec.list.item_name.empty() && !raw.is_object()) {
+          item = Json::object();
+          item[spec.list.item_name] = raw;
+        } else if (raw.is_object()) {
+          item = raw;
+        } else {
+          return;
+        }
         std::string id = ExpandTemplate(spec.id_template, item, ctx);
         Enrich(spec, item, task.region, ctx, id);
         rows.push_back(MakeRow(spec, std::move(item), task.region, ctx));

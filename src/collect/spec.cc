@@ -14,6 +14,7 @@
 #include "aws/model/model.h"
 #include "collect/embedded_specs.h"
 #include "base/strings.h"
+#include "base/time.h"
 
 namespace cloudaudit::collect {
 
@@ -133,6 +134,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
       const YAML::Node list = r["list"];
       spec.list.call = ParseCall(list, service);
       spec.list.items = list["items"] ? list["items"].as<std::string>() : "";
+      spec.list.item_name = list["item_name"] ? list["item_name"].as<std::string>() : "";
       spec.list.singleton = list["singleton"] ? list["singleton"].as<bool>() : false;
       spec.list.builtin = list["builtin"] ? list["builtin"].as<std::string>() : "";
       spec.list.shared = list["shared"] ? list["shared"].as<bool>() : false;
@@ -253,6 +255,7 @@ std::vector<Error> ValidateSpecs(const std::vector<ResourceSpec>& specs) {
       ValidateCall(spec, spec.list.call, spec.list.items, &errors, &item_shape);
     }
     std::set<std::string> enriched;
+    if (!spec.list.item_name.empty()) enriched.insert(spec.list.item_name);
     for (const auto& e : spec.enrich) {
       ValidateCall(spec, e.call, e.result, &errors, nullptr);
       enriched.insert(e.into);
@@ -312,6 +315,12 @@ const Json* FindPath(const Json& doc, const std::string& dotted) {
   const Json* cur = &doc;
   if (dotted.empty()) return cur;
   for (const auto& part : Split(dotted, '.')) {
+    if (cur->is_array() && !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
+      size_t index = std::stoul(part);
+      if (index >= cur->size()) return nullptr;
+      cur = &(*cur)[index];
+      continue;
+    }
     if (!cur->is_object()) return nullptr;
     auto it = cur->find(part);
     if (it == cur->end()) return nullptr;
@@ -319,6 +328,23 @@ const Json* FindPath(const Json& doc, const std::string& dotted) {
   }
   return cur;
 }
+
+namespace {
+
+// "{time:-14d}" -> ISO-8601 UTC time relative to now.
+std::optional<std::string> RelativeTime(const std::string& key) {
+  if (key.rfind("time:", 0) != 0) return std::nullopt;
+  std::string spec = key.substr(5);
+  int64_t now = NowEpochSeconds();
+  if (spec.empty() || spec == "now") return FormatIso8601Utc(now);
+  char unit = spec.back();
+  int64_t n = std::strtoll(spec.substr(0, spec.size() - 1).c_str(), nullptr, 10);
+  int64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+  if (scale == 0) return std::nullopt;
+  return FormatIso8601Utc(now + n * scale);
+}
+
+}  // namespace
 
 std::string ExpandTemplate(const std::string& tpl, const Json& item, const std::map<std::string, std::string>& context,
                            std::string* missing) {
@@ -339,6 +365,8 @@ std::string ExpandTemplate(const std::string& tpl, const Json& item, const std::
     std::string key = tpl.substr(open + 1, close - open - 1);
     if (auto c = context.find(key); c != context.end()) {
       out += c->second;
+    } else if (auto t = RelativeTime(key)) {
+      out += *t;
     } else if (const Json* v = FindPath(item, key); v != nullptr && !v->is_null()) {
       out += v->is_string() ? v->get<std::string>() : v->dump();
     } else if (missing != nullptr && missing->empty()) {
@@ -357,6 +385,7 @@ Json ExpandParams(const Json& params, const Json& item, const std::map<std::stri
     if (s.size() > 2 && s.front() == '{' && s.back() == '}' && s.find('{', 1) == std::string::npos) {
       std::string key = s.substr(1, s.size() - 2);
       if (auto c = context.find(key); c != context.end()) return c->second;
+      if (auto t = RelativeTime(key)) return *t;
       if (const Json* v = FindPath(item, key); v != nullptr && !v->is_null()) return *v;
       if (missing != nullptr && missing->empty()) *missing = key;
       return Json();

@@ -4,9 +4,10 @@
 // The same specs produce the SQLite views, `cloudaudit tables` and the
 // least-privilege policy of `cloudaudit permissions`.
 //
-// Templates: "{Path.In.Item}" takes a value from the item (dotted path),
-// "{region}", "{account_id}", "{partition}" from the scan context; e.g.
-// "arn:{partition}:s3:::{Name}".
+// Templates: "{Path.In.Item}" takes a value from the item (dotted path;
+// a number indexes a list: "Items.0.Id"), "{region}", "{account_id}",
+// "{partition}" from the scan context, "{time:-14d}" an ISO-8601 UTC time
+// relative to now (s, m, h, d); e.g. "arn:{partition}:s3:::{Name}".
 #pragma once
 
 #include <map>
@@ -39,7 +40,9 @@ struct Call {
 // How the items of a resource type are found.
 struct Listing {
   Call call;
-  std::string items;       // path to the list (or object for singletons) in the response
+  std::string items;       // path to the list (or object for singletons) in the response;
+                           // lists met on the way are flattened ("Reservations.Instances")
+  std::string item_name;   // items are scalars (e.g. ListQueues' URLs): each becomes {item_name: value}
   bool singleton = false;  // the response (or `items`) is one resource, not a list
   std::string builtin;     // a named C++ collector instead of `call` (e.g. credential_report)
   // Several resource types read the same call (e.g. IAM users, roles,

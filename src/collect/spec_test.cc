@@ -84,6 +84,11 @@ TEST(Templates, ExpandFromItemAndContext) {
   Json params = ExpandParams(Json{{"Bucket", "{Name}"}, {"Max", "{Nested.Id}"}}, item, ctx, &missing);
   EXPECT_EQ(params["Bucket"], "logs");
   EXPECT_EQ(params["Max"], 7);
+  Json list_item = {{"Items", Json::array({Json{{"Id", "a"}}, Json{{"Id", "b"}}})}};
+  EXPECT_EQ(ExpandTemplate("{Items.1.Id}", list_item, ctx), "b");
+  std::string when = ExpandTemplate("{time:-14d}", item, ctx);
+  ASSERT_EQ(when.size(), 20u);
+  EXPECT_EQ(when.back(), 'Z');
 }
 
 TEST(Permissions, PolicyCoversEveryCallWithIamActionNames) {
