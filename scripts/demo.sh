@@ -35,12 +35,12 @@ run() {
 }
 echo "Demo account served by the fake AWS endpoint at $endpoint"
 echo
+db="$(mktemp -d)/demo-inventory.db"
 run whoami
 run aws iam ListUsers --all-pages
-run aws iam get-account-password-policy
 run aws ec2 DescribeSecurityGroups --region eu-west-1
-run aws s3 ListBuckets
-run aws s3 GetBucketPolicy --param Bucket=example-static-site
-run aws kms ListKeys
-run aws lambda ListFunctions --all-pages
+run collect --out "$db" --regions us-east-1,eu-west-1
+run query --db "$db" "SELECT name, bucket_region, policy_is_public, versioning_status, logging_target FROM aws_s3_bucket"
+run query --db "$db" "SELECT type, operation, region, error_code, count(*) AS calls FROM gaps GROUP BY 1, 2, 3, 4 ORDER BY 1"
+echo "Inventory: $db (explore it with: $BIN/src/cli/cloudaudit query --db $db \"SELECT ...\")"
 echo "$(wc -l <"$log.requests") signed requests verified by the fake endpoint."
