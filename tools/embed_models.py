@@ -43,9 +43,12 @@ def main():
     blob = bytearray()
     rows = []
 
-    def add(name, version, obj):
+    def add(name, version, obj, meta=None):
         packed, raw_size = compress(obj)
-        rows.append((name, version, len(blob), len(packed), raw_size))
+        meta = meta or {}
+        rows.append((name, version, len(blob), len(packed), raw_size,
+                     meta.get("signingName") or meta.get("endpointPrefix", ""),
+                     meta.get("targetPrefix", ""), meta.get("protocol", "")))
         blob.extend(packed)
 
     with open(os.path.join(data_dir, "endpoints.json"), encoding="utf-8") as f:
@@ -60,7 +63,7 @@ def main():
         if os.path.exists(pag_path):
             with open(pag_path, encoding="utf-8") as f:
                 paginators = json.load(f).get("pagination", {})
-        add(service, version, {"model": model, "paginators": paginators})
+        add(service, version, {"model": model, "paginators": paginators}, model.get("metadata", {}))
 
     def write_if_changed(path, content, mode="w"):
         try:
@@ -86,8 +89,9 @@ def main():
              'extern "C" const unsigned char cloudaudit_models_blob[];',
              "namespace cloudaudit::aws {",
              "static const EmbeddedModel kModels[] = {"]
-    for name, version, offset, size, raw in rows:
-        lines.append(f'  {{"{name}", "{version}", cloudaudit_models_blob + {offset}, {size}, {raw}}},')
+    for name, version, offset, size, raw, signing, target, protocol in rows:
+        lines.append(f'  {{"{name}", "{version}", cloudaudit_models_blob + {offset}, {size}, {raw}, '
+                     f'"{signing}", "{target}", "{protocol}"}},')
     lines += ["};",
               "std::span<const EmbeddedModel> EmbeddedModels() { return kModels; }",
               "}  // namespace cloudaudit::aws", ""]

@@ -142,9 +142,15 @@ class Collector {
       if (const Json* tags = FindPath(item, spec.tags_path); tags != nullptr) {
         if (tags->is_array()) {
           Json map = Json::object();
+          // [{Key, Value}], [{key, value}] or KMS's [{TagKey, TagValue}].
           for (const auto& t : *tags) {
-            std::string key = t.value("Key", t.value("key", ""));
-            if (!key.empty()) map[key] = t.contains("Value") ? t["Value"] : t.value("value", Json());
+            if (!t.is_object()) continue;
+            for (const auto& [k, v] : {std::pair<const char*, const char*>{"Key", "Value"}, {"key", "value"}, {"TagKey", "TagValue"}}) {
+              if (t.contains(k) && t[k].is_string()) {
+                map[t[k].get<std::string>()] = t.contains(v) ? t[v] : Json();
+                break;
+              }
+            }
           }
           row.tags = std::move(map);
         } else if (tags->is_object()) {
@@ -423,7 +429,7 @@ Result<CollectSummary> Collect(aws::AwsClient& client, store::Store& store, cons
     if (!options.services.empty() && !options.services.count(spec.service)) continue;
     if (options.exclude_services.count(spec.service)) continue;
     if (spec.scope == Scope::kGlobal) {
-      tasks.push_back({&spec, home_region, true});
+      tasks.push_back({&spec, spec.list.region.empty() ? home_region : spec.list.region, true});
     } else {
       for (const auto& region : summary.regions) tasks.push_back({&spec, region, false});
     }

@@ -111,6 +111,7 @@ TEST_F(CollectorTest, CollectsEveryTypeRecordsGapsAndFacts) {
   CollectOptions options;
   options.concurrency = 4;
   options.tool_version = "test";
+  options.services = {"iam", "s3", "ec2"};
   auto summary = Collect(*client_, **store, *specs, options);
   ASSERT_TRUE(summary) << summary.error().ToString();
 
@@ -163,6 +164,47 @@ TEST_F(CollectorTest, ExplicitRegionsAndServiceSelection) {
   EXPECT_EQ(fake_.RequestCount("ec2", "DescribeRegions"), 0);
   EXPECT_EQ(fake_.RequestCount("iam", "GetAccountAuthorizationDetails"), 0);
   EXPECT_EQ(summary->resources_per_type["aws_ec2_instance"], 2);
+}
+
+}  // namespace
+}  // namespace cloudaudit::collect
+
+namespace cloudaudit::collect {
+namespace {
+
+// The recorded demo account (demo/aws, also served by scripts/demo.sh)
+// must yield at least one row of every table the specs declare, and every
+// call the specs make must have a recorded answer.
+TEST(DemoAccount, CollectsEveryResourceType) {
+  testing::FakeAws fake;
+  ASSERT_TRUE(fake.Start());
+  auto loaded = testing::LoadResponseDirectory(fake, testing::SourceDir() + "/demo/aws");
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  aws::ClientConfig config;
+  config.region = "us-east-1";
+  config.endpoints.endpoint_url = fake.endpoint();
+  aws::AwsClient client(config, std::make_shared<aws::CurlTransport>(), std::make_shared<StaticCredentials>());
+  auto specs = LoadSpecs();
+  ASSERT_TRUE(specs) << specs.error().message;
+  std::string db = (std::filesystem::temp_directory_path() / ("cloudaudit-demo-" + std::to_string(::getpid()) + ".db")).string();
+  std::filesystem::remove(db);
+  {
+    auto store = store::Store::Open(db);
+    ASSERT_TRUE(store);
+    CollectOptions options;
+    options.regions = {"us-east-1"};
+    auto summary = Collect(client, **store, *specs, options);
+    ASSERT_TRUE(summary) << summary.error().ToString();
+    for (const auto& r : specs->resources)
+      EXPECT_GT(summary->resources_per_type[r.table], 0) << r.table << " has no row in the demo account";
+    std::string unanswered;
+    EXPECT_TRUE((*store)->Query("SELECT service || ' ' || operation FROM gaps WHERE error_code = 'FakeAwsNoResponse'",
+                                [&](const auto&, const std::vector<Json>& v) { unanswered += v[0].get<std::string>() + "; "; }));
+    EXPECT_EQ(unanswered, "") << "calls without a recorded demo answer";
+  }
+  std::filesystem::remove(db);
+  std::filesystem::remove(db + "-wal");
+  std::filesystem::remove(db + "-shm");
 }
 
 }  // namespace

@@ -91,12 +91,17 @@ std::string_view ColumnTypeName(ColumnType type) {
 }
 
 std::string SqlPath(const std::string& dotted) {
+  // "A.0.b" -> $.A[0].b (SQLite's JSON path syntax for list indexes).
   std::string out = "$";
-  for (const auto& part : Split(dotted, '.')) out += "." + (std::all_of(part.begin(), part.end(), [](char c) {
-                                                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                                                      })
-                                                            ? part
-                                                            : "\"" + part + "\"");
+  for (const auto& part : Split(dotted, '.')) {
+    if (!part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
+      out += "[" + part + "]";
+    } else if (std::all_of(part.begin(), part.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; })) {
+      out += "." + part;
+    } else {
+      out += ".\"" + part + "\"";
+    }
+  }
   return out;
 }
 
@@ -138,6 +143,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
       spec.list.singleton = list["singleton"] ? list["singleton"].as<bool>() : false;
       spec.list.builtin = list["builtin"] ? list["builtin"].as<std::string>() : "";
       spec.list.shared = list["shared"] ? list["shared"].as<bool>() : false;
+      spec.list.region = list["region"] ? list["region"].as<std::string>() : "";
       if (r["enrich"]) {
         for (const auto& e : r["enrich"]) {
           Enrichment en;
@@ -186,6 +192,12 @@ bool PathExistsInShape(const aws::Shape* shape, const std::string& dotted) {
   if (dotted.empty()) return true;
   for (const auto& part : Split(dotted, '.')) {
     if (shape == nullptr) return false;
+    // A list index ("Items.0.Id") steps into the list's member.
+    if (!part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
+      if (shape->type != aws::ShapeType::kList) return false;
+      shape = shape->member.shape;
+      continue;
+    }
     while (shape->type == aws::ShapeType::kList) shape = shape->member.shape;
     if (shape->type == aws::ShapeType::kMap || shape->document) return true;  // keys are data, not model
     if (shape->type != aws::ShapeType::kStructure) return false;
@@ -363,15 +375,29 @@ std::string ExpandTemplate(const std::string& tpl, const Json& item, const std::
       break;
     }
     std::string key = tpl.substr(open + 1, close - open - 1);
-    if (auto c = context.find(key); c != context.end()) {
-      out += c->second;
-    } else if (auto t = RelativeTime(key)) {
-      out += *t;
-    } else if (const Json* v = FindPath(item, key); v != nullptr && !v->is_null()) {
-      out += v->is_string() ? v->get<std::string>() : v->dump();
-    } else if (missing != nullptr && missing->empty()) {
-      *missing = key;
+    // "{QueueUrl|after_last:/}": the text after the last '/' (names from URLs and ARNs).
+    std::string after_last;
+    if (size_t bar = key.find("|after_last:"); bar != std::string::npos) {
+      after_last = key.substr(bar + 12);
+      key.resize(bar);
     }
+    std::string value;
+    bool found = true;
+    if (auto c = context.find(key); c != context.end()) {
+      value = c->second;
+    } else if (auto t = RelativeTime(key)) {
+      value = *t;
+    } else if (const Json* v = FindPath(item, key); v != nullptr && !v->is_null()) {
+      value = v->is_string() ? v->get<std::string>() : v->dump();
+    } else {
+      found = false;
+      if (missing != nullptr && missing->empty()) *missing = key;
+    }
+    if (found && !after_last.empty()) {
+      size_t pos = value.rfind(after_last);
+      if (pos != std::string::npos) value = value.substr(pos + after_last.size());
+    }
+    out += value;
     i = close + 1;
   }
   return out;

@@ -7,7 +7,8 @@
 // Templates: "{Path.In.Item}" takes a value from the item (dotted path;
 // a number indexes a list: "Items.0.Id"), "{region}", "{account_id}",
 // "{partition}" from the scan context, "{time:-14d}" an ISO-8601 UTC time
-// relative to now (s, m, h, d); e.g. "arn:{partition}:s3:::{Name}".
+// relative to now (s, m, h, d), and "{Path|after_last:/}" the text after the
+// last "/" (any separator); e.g. "arn:{partition}:s3:::{Name}".
 #pragma once
 
 #include <map>
@@ -49,6 +50,9 @@ struct Listing {
   // groups and policies from one GetAccountAuthorizationDetails): the call
   // is made once per region and scan, all pages merged, and shared.
   bool shared = false;
+  // Global types whose API lives in one region (CloudFront-scope WAF in
+  // us-east-1): call there instead of the home region.
+  std::string region;
 };
 
 // A per-item call whose result is stored into the item.

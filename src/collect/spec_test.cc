@@ -86,6 +86,8 @@ TEST(Templates, ExpandFromItemAndContext) {
   EXPECT_EQ(params["Max"], 7);
   Json list_item = {{"Items", Json::array({Json{{"Id", "a"}}, Json{{"Id", "b"}}})}};
   EXPECT_EQ(ExpandTemplate("{Items.1.Id}", list_item, ctx), "b");
+  EXPECT_EQ(ExpandTemplate("{Url|after_last:/}", Json{{"Url", "https://sqs.x/123/q1"}}, ctx), "q1");
+  EXPECT_EQ(SqlPath("Project.0.logs"), "$.Project[0].logs");
   std::string when = ExpandTemplate("{time:-14d}", item, ctx);
   ASSERT_EQ(when.size(), 20u);
   EXPECT_EQ(when.back(), 'Z');

@@ -330,7 +330,12 @@ Status Store::CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& view
     for (const auto& c : v.columns) {
       std::string expr = fmt::format("json_extract(data, {})", QuoteLiteral(c.json_path));
       // JSON columns: objects and arrays come back as JSON text, scalars as SQL values.
-      if (c.sql_type == "BOOLEAN") expr = fmt::format("CAST(json_extract(data, {}) AS INTEGER)", QuoteLiteral(c.json_path));
+      // Booleans: JSON true/false, and the "true"/"false" strings some APIs
+      // return (SNS and SQS attributes), become 1/0.
+      if (c.sql_type == "BOOLEAN")
+        expr = fmt::format("CASE lower(json_extract(data, {0})) WHEN 'true' THEN 1 WHEN 'false' THEN 0 "
+                           "ELSE CAST(json_extract(data, {0}) AS INTEGER) END",
+                           QuoteLiteral(c.json_path));
       sql += fmt::format(", {} AS {}", expr, QuoteIdent(c.name));
     }
     sql += fmt::format(" FROM resources WHERE scan_id = {} AND type = {}", scan_id, QuoteLiteral(v.table));

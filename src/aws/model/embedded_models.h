@@ -12,6 +12,10 @@ struct EmbeddedModel {
   const unsigned char* data;  // zlib-compressed minified JSON
   size_t compressed_size;
   size_t raw_size;
+  // A little metadata, readable without inflating the model.
+  const char* signing_name;   // SigV4 service name ("elasticloadbalancing" for elb and elbv2)
+  const char* target_prefix;  // json protocol X-Amz-Target prefix, or ""
+  const char* protocol;       // query, ec2, json, rest-json, rest-xml
 };
 
 std::span<const EmbeddedModel> EmbeddedModels();

@@ -351,6 +351,7 @@ bool IsNotConfiguredCode(std::string_view service, std::string_view operation, s
       {"eks", "DescribeAddon", "ResourceNotFoundException"},
       {"elbv2", "DescribeListenerCertificates", "ListenerNotFound"},
       {"route53", "GetDNSSEC", "NoSuchHostedZone"},
+      {"appsync", "GetApiCache", "NotFoundException"},
   };
   for (const auto& s : kSpecific)
     if (service == s.service && operation == s.operation && aws_code == s.code) return true;
