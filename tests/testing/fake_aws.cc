@@ -24,6 +24,7 @@
 #include <httplib.h>
 
 #include "aws/auth/sigv4.h"
+#include "aws/model/embedded_models.h"
 #include "base/json.h"
 #include "base/strings.h"
 
@@ -101,6 +102,34 @@ bool IsFormBody(const aws::HttpRequest& request) {
 }
 
 // Service and region from "AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...".
+// Services sharing a signing name (elb and elbv2 sign as
+// "elasticloadbalancing", es and opensearch as "es", apigateway and
+// apigatewayv2 as "apigateway"; cloudwatch signs as "monitoring") are told
+// apart by their API version (query), target prefix (json) or routes (REST),
+// so scripts and response directories use botocore service names.
+struct ServiceIdentity {
+  std::string name, api_version, target_prefix;
+};
+
+const std::multimap<std::string, ServiceIdentity>& ServicesBySigningName() {
+  static const auto* table = [] {
+    auto* t = new std::multimap<std::string, ServiceIdentity>();
+    for (const auto& m : aws::EmbeddedModels()) {
+      if (std::string_view(m.name) == "__endpoints__") continue;
+      t->emplace(m.signing_name, ServiceIdentity{m.name, m.version, m.target_prefix});
+    }
+    return t;
+  }();
+  return *table;
+}
+
+std::vector<ServiceIdentity> CandidateServices(const std::string& signing_name) {
+  std::vector<ServiceIdentity> out;
+  auto [begin, end] = ServicesBySigningName().equal_range(signing_name);
+  for (auto it = begin; it != end; ++it) out.push_back(it->second);
+  return out;
+}
+
 std::pair<std::string, std::string> CredentialScope(const aws::HttpRequest& request) {
   const std::string* authorization = request.FindHeader("authorization");
   if (authorization == nullptr) return {};
@@ -353,6 +382,9 @@ Status FakeAws::Start(int port) {
   }
   server.RaiseBacklog();
   impl.thread = std::thread([&server] { server.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until the listen loop runs, so a Stop()
+  // right after Start() would hang in join(): wait until it serves.
+  for (int i = 0; i < 5000 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return {};
 }
 
@@ -452,10 +484,21 @@ void FakeAws::ClearRequests() {
 // Caller holds the mutex.
 void FakeAws::Impl::Identify(ReceivedRequest& r) const {
   const aws::HttpRequest& http = r.http;
+  const std::vector<ServiceIdentity> candidates = CandidateServices(r.service);
+  auto pick = [&](auto matches) {
+    for (const auto& c : candidates)
+      if (matches(c)) {
+        r.service = c.name;
+        return;
+      }
+    if (candidates.size() == 1) r.service = candidates.front().name;
+  };
   if (const std::string* target = http.FindHeader("x-amz-target")) {
     size_t dot = target->rfind('.');
     r.operation = dot == std::string::npos ? *target : target->substr(dot + 1);
     r.protocol = AwsProtocol::kJson;
+    std::string prefix = dot == std::string::npos ? "" : target->substr(0, dot);
+    pick([&](const ServiceIdentity& c) { return c.target_prefix == prefix; });
   } else {
     std::optional<std::string> action;
     if (IsFormBody(http)) {
@@ -468,13 +511,20 @@ void FakeAws::Impl::Identify(ReceivedRequest& r) const {
     }
     if (action) {
       r.operation = *action;
+      std::optional<std::string> version;
+      for (const auto& [key, value] : ParsePairs(IsFormBody(http) ? http.body : http.query, IsFormBody(http)))
+        if (key == "Version") version = value;
+      pick([&](const ServiceIdentity& c) { return version && c.api_version == *version; });
       r.protocol = r.service == "ec2" ? AwsProtocol::kEc2 : AwsProtocol::kQuery;
     } else {
       std::set<std::string> query_keys;
       for (const auto& [key, value] : ParsePairs(http.query, false)) query_keys.insert(key);
       const Route* best = nullptr;
       for (const Route& route : routes) {
-        if (!r.service.empty() && route.service != r.service) continue;
+        bool service_matches = r.service.empty() || route.service == r.service ||
+                               std::any_of(candidates.begin(), candidates.end(),
+                                           [&](const ServiceIdentity& c) { return c.name == route.service; });
+        if (!service_matches) continue;
         if (route.method != http.method && !(http.method == "HEAD" && route.method == "GET")) continue;
         if (!std::regex_match(http.path, route.path)) continue;
         if (!std::all_of(route.query_keys.begin(), route.query_keys.end(),
@@ -485,7 +535,9 @@ void FakeAws::Impl::Identify(ReceivedRequest& r) const {
       }
       if (best != nullptr) {
         r.operation = best->operation;
-        if (r.service.empty()) r.service = best->service;
+        r.service = best->service;
+      } else {
+        pick([](const ServiceIdentity&) { return false; });
       }
       const std::string& service = best != nullptr ? best->service : r.service;
       if (best != nullptr && best->protocol) {

@@ -227,7 +227,12 @@ Result<Json> AwsClient::Invoke(const ServiceModel& model, const Operation& op, c
   if (!parsed) {
     Error e = std::move(parsed).error();
     e.message = "malformed response: " + e.message;
-    if (const std::string* rid = response->FindHeader("x-amzn-requestid")) e.request_id = *rid;
+    for (const char* header : {"x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"}) {
+      if (const std::string* rid = response->FindHeader(header)) {
+        e.request_id = *rid;
+        break;
+      }
+    }
     e.http_status = response->status;
     return Fail(WithContext(std::move(e), model, op, call_region));
   }

@@ -146,12 +146,18 @@ int RetryQuota::available() const {
 
 std::string_view RetryReasonName(RetryReason reason) {
   switch (reason) {
-    case RetryReason::kSucceeded: return "succeeded";
-    case RetryReason::kRetry: return "retry";
-    case RetryReason::kNotRetryable: return "not-retryable";
-    case RetryReason::kExpiredCredentials: return "expired-credentials";
-    case RetryReason::kMaxAttemptsReached: return "max-attempts-reached";
-    case RetryReason::kQuotaExhausted: return "retry-quota-exhausted";
+    case RetryReason::kSucceeded:
+      return "succeeded";
+    case RetryReason::kRetry:
+      return "retry";
+    case RetryReason::kNotRetryable:
+      return "not-retryable";
+    case RetryReason::kExpiredCredentials:
+      return "expired-credentials";
+    case RetryReason::kMaxAttemptsReached:
+      return "max-attempts-reached";
+    case RetryReason::kQuotaExhausted:
+      return "retry-quota-exhausted";
   }
   return "unknown";
 }

@@ -91,8 +91,8 @@ class RetryQuota {
  public:
   static constexpr int kInitialCapacity = 500;
   explicit RetryQuota(int capacity = kInitialCapacity) : max_(capacity), available_(capacity) {}
-  bool Acquire(int amount);   // false (and nothing taken) when short
-  void Release(int amount);   // capped at the initial capacity
+  bool Acquire(int amount);  // false (and nothing taken) when short
+  void Release(int amount);  // capped at the initial capacity
   int available() const;
 
  private:
@@ -121,14 +121,14 @@ struct RetryDecision {
   bool retry = false;
   double delay_seconds = 0;  // wait this long before the next attempt
   RetryReason reason = RetryReason::kNotRetryable;
-  bool throttled = false;    // the outcome was throttling (for statistics)
+  bool throttled = false;  // the outcome was throttling (for statistics)
 };
 
 // Per logical call: every attempt of one API call shares it. Not
 // thread-safe; a call runs on one thread.
 struct CallRetryState {
-  int attempts = 0;          // attempts recorded so far
-  int last_quota_cost = 0;   // capacity taken by the latest retry; 0: never retried
+  int attempts = 0;         // attempts recorded so far
+  int last_quota_cost = 0;  // capacity taken by the latest retry; 0: never retried
 };
 
 // Standard retry mode. Thread-safe: one instance serves all concurrent calls

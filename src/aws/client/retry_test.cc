@@ -90,9 +90,8 @@ TEST(RetryStrategy, ExpiredCredentialsAreNeverRetried) {
   for (const char* code : {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}) {
     EXPECT_TRUE(IsExpiredCredentialsErrorCode(code));
     // Not even behind a retryable status or trait.
-    for (const AttemptOutcome& outcome :
-         {AttemptOutcome::Response(400, code), AttemptOutcome::Response(503, code),
-          AttemptOutcome::Response(400, code, ModeledRetry::kTransient)}) {
+    for (const AttemptOutcome& outcome : {AttemptOutcome::Response(400, code), AttemptOutcome::Response(503, code),
+                                          AttemptOutcome::Response(400, code, ModeledRetry::kTransient)}) {
       RetryDecision decision = Decide(strategy, outcome);
       EXPECT_FALSE(decision.retry) << code;
       EXPECT_EQ(decision.reason, RetryReason::kExpiredCredentials) << code;
@@ -353,7 +352,8 @@ TEST(RetryRegistry, OneStrategyAndLimiterPerServiceAndRegion) {
   registry.Limiter("ec2", "us-east-1")->OnResponse(true);
   EXPECT_TRUE(registry.Limiter("ec2", "us-east-1")->enabled());
   EXPECT_FALSE(registry.Limiter("ec2", "us-west-2")->enabled());
-  EXPECT_TRUE(Decide(registry.Strategy("sts", "us-east-1"), AttemptOutcome::Response(400, "IDPCommunicationError")).retry);
+  EXPECT_TRUE(
+      Decide(registry.Strategy("sts", "us-east-1"), AttemptOutcome::Response(400, "IDPCommunicationError")).retry);
 
   RetryRegistry standard(RetryOptions{}, /*adaptive=*/false, &clock);
   EXPECT_EQ(standard.Limiter("ec2", "us-east-1"), nullptr);

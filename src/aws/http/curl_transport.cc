@@ -56,7 +56,8 @@ bool BypassProxy(std::string_view netloc, const std::map<std::string, std::strin
   if (it->second == "*") return true;
   std::string host = ToLower(netloc);
   std::string host_only = host;
-  if (size_t colon = host.rfind(':'); colon != std::string::npos &&
+  if (size_t colon = host.rfind(':');
+      colon != std::string::npos &&
       std::all_of(host.begin() + colon + 1, host.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     host_only = host.substr(0, colon);
   }
@@ -110,7 +111,9 @@ size_t OnHeader(char* buffer, size_t size, size_t count, void* user) {
       headers.back().second += Trim(line);
     }
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
-    headers.emplace_back(ToLower(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1))));
+    // Names as the server sent them: botocore keeps their case (S3
+    // "x-amz-meta-Owner" metadata is returned under the key "Owner").
+    headers.emplace_back(std::string(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1))));
   }
   return n;
 }
@@ -129,9 +132,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 
 // The URL without its query, for error messages: the query may hold
 // presigned credentials or tokens.
-std::string UrlForMessages(const HttpRequest& request) {
-  return request.scheme + "://" + request.host + request.path;
-}
+std::string UrlForMessages(const HttpRequest& request) { return request.scheme + "://" + request.host + request.path; }
 
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
@@ -265,8 +266,8 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, const HttpO
   const bool head = request.method == "HEAD";
   // Methods that carry a body always send one (Content-Length: 0 when
   // empty), as AWS expects for POST and PUT.
-  const bool send_body = !head && (request.method == "POST" || request.method == "PUT" ||
-                                   request.method == "PATCH" || !request.body.empty());
+  const bool send_body = !head && (request.method == "POST" || request.method == "PUT" || request.method == "PATCH" ||
+                                   !request.body.empty());
   if (send_body && !has_content_type && !Append(headers, "Content-Type:")) {
     return MakeError(ErrorCode::kInternal, "out of memory");
   }
@@ -283,7 +284,8 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, const HttpO
   curl_easy_setopt(handle, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(options.connect_timeout_ms, 0)));
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(options.connect_timeout_ms, 0)));
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(options.read_timeout_ms, 0)));
   // Always set: an empty string means "no proxy" and stops libcurl from
   // consulting the environment with its own, different rules.
@@ -335,7 +337,8 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, const HttpO
       case CURLE_UNSUPPORTED_PROTOCOL:
         return MakeError(ErrorCode::kInvalidArgument, fmt::format("{}: {}", where, what));
       default:
-        return MakeError(ErrorCode::kNetwork, fmt::format("{}: {} (curl error {})", where, what, static_cast<int>(code)));
+        return MakeError(ErrorCode::kNetwork,
+                         fmt::format("{}: {} (curl error {})", where, what, static_cast<int>(code)));
     }
   }
   long status = 0;

@@ -70,7 +70,8 @@ class CurlTransport final : public HttpTransport {
   //   kParse    the body exceeded options.max_response_bytes (not retryable:
   //             asking again would get the same answer);
   //   kInvalidArgument  a request libcurl cannot express (bad URL).
-  // Response header names are lower-cased; HEAD responses have no body.
+  // Response header names keep the case the server sent (look them up with
+  // HttpResponse::FindHeader, which ignores case); HEAD responses have no body.
   Result<HttpResponse> Send(const HttpRequest& request, const HttpOptions& options) override;
 
  private:

@@ -33,7 +33,10 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 0;
-  HttpHeaders headers;  // names lower-cased by the transport
+  // In arrival order, names as the server sent them (botocore keeps their
+  // case, e.g. S3 "x-amz-meta-Owner" metadata becomes the key "Owner"); use
+  // FindHeader for lookups.
+  HttpHeaders headers;
   std::string body;
   const std::string* FindHeader(std::string_view name) const;  // case-insensitive
 };

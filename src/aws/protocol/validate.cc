@@ -23,9 +23,43 @@ std::string PyTypeName(const Json& v) {
   }
 }
 
-std::string ShortValue(const Json& v) {
-  std::string s = v.is_string() ? v.get<std::string>() : DumpPythonJson(v, -1);
-  return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+std::string PythonRepr(const Json& v);
+
+// Python's str() of a parameter value, as botocore's messages print it.
+std::string PythonStr(const Json& v) { return v.is_string() ? v.get<std::string>() : PythonRepr(v); }
+
+std::string PythonRepr(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null: return "None";
+    case Json::value_t::boolean: return v.get<bool>() ? "True" : "False";
+    case Json::value_t::string: {
+      const std::string& s = v.get_ref<const std::string&>();
+      bool has_single = s.find('\'') != std::string::npos, has_double = s.find('"') != std::string::npos;
+      char quote = has_single && !has_double ? '"' : '\'';
+      std::string out(1, quote);
+      for (char c : s) {
+        if (c == quote || c == '\\') out += '\\';
+        if (c == '\n') { out += "\\n"; continue; }
+        out += c;
+      }
+      return out + quote;
+    }
+    case Json::value_t::array: {
+      std::string out = "[";
+      for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + PythonRepr(v[i]);
+      return out + "]";
+    }
+    case Json::value_t::object: {
+      std::string out = "{";
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        out += (first ? "'" : ", '") + it.key() + "': " + PythonRepr(it.value());
+        first = false;
+      }
+      return out + "}";
+    }
+    default: return DumpPythonJson(v, -1);
+  }
 }
 
 class Validator {
@@ -40,7 +74,7 @@ class Validator {
     const Shape& s = *ref.shape;
     auto bad_type = [&](const char* valid) {
       errors.push_back(fmt::format("Invalid type for parameter {}, value: {}, type: {}, valid types: {}", name,
-                                   ShortValue(v), PyTypeName(v), valid));
+                                   PythonStr(v), PyTypeName(v), valid));
     };
     switch (s.type) {
       case ShapeType::kStructure: {
@@ -49,15 +83,16 @@ class Validator {
         for (const auto& req : s.required)
           if (!v.contains(req))
             errors.push_back(fmt::format("Missing required parameter in {}: \"{}\"", name, req));
+        // botocore reports every unknown member first, then checks the known ones.
         for (auto it = v.begin(); it != v.end(); ++it) {
-          const Member* m = s.FindMember(it.key());
-          if (m == nullptr) {
-            std::string valid;
-            for (const auto& mm : s.members) valid += (valid.empty() ? "" : ", ") + mm.name;
-            errors.push_back(fmt::format("Unknown parameter in {}: \"{}\", must be one of: {}", name, it.key(), valid));
-            continue;
-          }
-          Check(m->ref, it.value(), name == "input" ? m->name : name + "." + m->name, depth + 1);
+          if (s.FindMember(it.key()) != nullptr) continue;
+          std::string valid;
+          for (const auto& mm : s.members) valid += (valid.empty() ? "" : ", ") + mm.name;
+          errors.push_back(fmt::format("Unknown parameter in {}: \"{}\", must be one of: {}", name, it.key(), valid));
+        }
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (const Member* m = s.FindMember(it.key()))
+            Check(m->ref, it.value(), name == "input" ? m->name : name + "." + m->name, depth + 1);
         }
         return;
       }

@@ -144,7 +144,6 @@ class XmlShapeParser {
 
 Result<Json> ParseXmlBody(const ServiceModel& model, const Operation& op, const Shape* shape, std::string_view body,
                           bool rest) {
-  (void)model;
   pugi::xml_document doc;
   if (body.empty() && rest) return Json::object();
   pugi::xml_parse_result parsed =
@@ -155,6 +154,13 @@ Result<Json> ParseXmlBody(const ServiceModel& model, const Operation& op, const 
   }
   pugi::xml_node root = doc.document_element();
   if (!root) return MakeError(ErrorCode::kParse, "XML response has no root element");
+  // A proxy's or captive portal's HTML page is not an empty result.
+  if (IEquals(LocalName(root.name()), "html"))
+    return MakeError(ErrorCode::kParse, "an HTML page instead of an AWS XML response");
+  if (model.metadata().protocol == "ec2" && LocalName(root.name()) != op.name + "Response") {
+    return MakeError(ErrorCode::kParse, fmt::format("XML root <{}> is not <{}Response>",
+                                                    std::string(LocalName(root.name())).substr(0, 64), op.name));
+  }
   if (shape == nullptr) return Json::object();
   pugi::xml_node start = root;
   if (!op.result_wrapper.empty() && !rest) {
