@@ -8,6 +8,7 @@
 //   254  AWS returned an error (access denied, not found, throttled...)
 //   255  anything else (network, malformed response, internal)
 #include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <iostream>
 #include <string>
@@ -287,6 +288,44 @@ int RunQuery(const std::string& db, const std::string& sql, const std::string& f
   return 0;
 }
 
+// JSON lines, one resource per line, for other tools (jq, Splunk, ...).
+int RunExport(const std::string& db, int64_t scan, const std::string& out_path) {
+  auto store = cloudaudit::store::Store::Open(db, /*read_only=*/true);
+  if (!store) return ReportError(store.error());
+  int64_t scan_id = scan;
+  if (scan_id <= 0) {
+    auto latest = (*store)->LatestScanId();
+    if (!latest) return ReportError(latest.error());
+    scan_id = *latest;
+  }
+  std::ofstream file;
+  if (!out_path.empty() && out_path != "-") {
+    file.open(out_path, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      std::cerr << "cannot write " << out_path << "\n";
+      return kExitOther;
+    }
+  }
+  std::ostream& out = file.is_open() ? static_cast<std::ostream&>(file) : std::cout;
+  int64_t rows = 0;
+  auto status = (*store)->Query(
+      "SELECT type, account_id, region, id, arn, name, tags, data FROM resources WHERE scan_id = " + std::to_string(scan_id) +
+          " ORDER BY type, region, id",
+      [&](const std::vector<std::string>&, const std::vector<cloudaudit::Json>& v) {
+        cloudaudit::Json line = {{"scan_id", scan_id}, {"type", v[0]}, {"account_id", v[1]}, {"region", v[2]},
+                                 {"id", v[3]},         {"arn", v[4]},  {"name", v[5]}};
+        auto tags = v[6].is_string() ? cloudaudit::ParseJson(v[6].get<std::string>()) : cloudaudit::Result<cloudaudit::Json>(cloudaudit::Json());
+        line["tags"] = tags ? *tags : cloudaudit::Json();
+        auto data = cloudaudit::ParseJson(v[7].get<std::string>());
+        line["data"] = data ? *data : cloudaudit::Json();
+        out << line.dump(-1, ' ', false, cloudaudit::Json::error_handler_t::replace) << "\n";
+        ++rows;
+      });
+  if (!status) return ReportError(status.error());
+  if (file.is_open()) std::cerr << rows << " resources of scan " << scan_id << " written to " << out_path << "\n";
+  return out.good() ? 0 : kExitOther;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -342,6 +381,13 @@ int main(int argc, char** argv) {
   query->add_option("--format", query_format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
   query->add_option("--specs", specs_dir, "Resource spec directory");
 
+  std::string export_db = "cloudaudit.db", export_out;
+  int64_t export_scan = 0;
+  CLI::App* export_cmd = app.add_subcommand("export", "Write a scan's resources as JSON lines");
+  export_cmd->add_option("--db", export_db, "Store file");
+  export_cmd->add_option("--scan", export_scan, "Scan id (default: the latest)");
+  export_cmd->add_option("--out", export_out, "Output file (default: standard output)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -358,6 +404,7 @@ int main(int argc, char** argv) {
   if (*collect) return RunCollect(collect_flags);
   if (*tables) return RunTables(specs_dir, tables_name);
   if (*permissions) return RunPermissions(specs_dir);
+  if (*export_cmd) return RunExport(export_db, export_scan, export_out);
   if (*query) return RunQuery(query_db, query_sql, query_format, query_scan, specs_dir);
   return kExitUsage;
 }
