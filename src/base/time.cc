@@ -81,9 +81,20 @@ struct Cursor {
   }
 };
 
-bool ValidCivil(unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned sec) {
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 24 && mi <= 59 && sec <= 60;
+// Python's datetime limits, which botocore's parser enforces: years 1-9999,
+// real calendar days, 0-23 h, 0-59 min and s.
+bool ValidCivil(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned sec) {
+  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
 }
+
+// Python's datetime range as epoch seconds: 0001-01-01 .. 9999-12-31T23:59:59.
+constexpr double kMinEpoch = -62135596800.0;
+constexpr double kMaxEpoch = 253402300800.0;
+
+bool ValidOffset(int32_t offset_seconds) { return offset_seconds > -86400 && offset_seconds < 86400; }
 
 std::optional<Timestamp> ParseIso(std::string_view text) {
   Cursor c{text};
@@ -116,7 +127,7 @@ std::optional<Timestamp> ParseIso(std::string_view text) {
       micros = v;
     }
   }
-  if (!ValidCivil(mo, d, h, mi, sec)) return std::nullopt;
+  if (!ValidCivil(y, mo, d, h, mi, sec)) return std::nullopt;
   Timestamp ts;
   ts.micros = micros;
   int64_t wall = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
@@ -134,7 +145,9 @@ std::optional<Timestamp> ParseIso(std::string_view text) {
     if (!c.Digits(2, &oh)) return std::nullopt;
     c.Eat(':');
     if (!c.Done() && !c.Digits(2, &om)) return std::nullopt;
+    if (om > 59) return std::nullopt;
     ts.offset_seconds = sign * static_cast<int32_t>(oh * 3600 + om * 60);
+    if (!ValidOffset(ts.offset_seconds)) return std::nullopt;
   } else {
     return std::nullopt;
   }
@@ -163,13 +176,14 @@ std::optional<Timestamp> ParseRfc822(std::string_view text) {
     if (ToLower(fields[1]) == kMonths[k]) month = k + 1;
   if (month < 0) return std::nullopt;
   long year = std::strtol(fields[2].c_str(), &end, 10);
-  if (*end != '\0') return std::nullopt;
+  if (*end != '\0' || year < 1 || year > 9999) return std::nullopt;
   unsigned h, mi, sec = 0;
   Cursor c{fields[3]};
   if (!c.Digits(2, &h) || !c.Eat(':') || !c.Digits(2, &mi)) return std::nullopt;
   if (c.Eat(':') && !c.Digits(2, &sec)) return std::nullopt;
   if (!c.Done()) return std::nullopt;
-  if (!ValidCivil(static_cast<unsigned>(month), static_cast<unsigned>(day), h, mi, sec)) return std::nullopt;
+  if (day < 1 || day > 31 || !ValidCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day), h, mi, sec))
+    return std::nullopt;
   Timestamp ts;
   int64_t wall = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
                  h * 3600 + mi * 60 + sec;
@@ -180,7 +194,9 @@ std::optional<Timestamp> ParseRfc822(std::string_view text) {
     } else if ((zone[0] == '+' || zone[0] == '-') && zone.size() == 5) {
       int sign = zone[0] == '-' ? -1 : 1;
       int oh = std::atoi(zone.substr(1, 2).c_str()), om = std::atoi(zone.substr(3, 2).c_str());
+      if (om > 59) return std::nullopt;
       ts.offset_seconds = sign * (oh * 3600 + om * 60);
+      if (!ValidOffset(ts.offset_seconds)) return std::nullopt;
     } else {
       return std::nullopt;
     }
@@ -215,6 +231,12 @@ Timestamp TimestampFromEpoch(double epoch_seconds) {
   return ts;
 }
 
+Result<Timestamp> TimestampFromEpochChecked(double epoch_seconds) {
+  if (!std::isfinite(epoch_seconds) || epoch_seconds < kMinEpoch || epoch_seconds >= kMaxEpoch)
+    return MakeError(ErrorCode::kParse, fmt::format("timestamp {} is out of range (years 1-9999)", epoch_seconds));
+  return TimestampFromEpoch(epoch_seconds);
+}
+
 Result<Timestamp> ParseTimestamp(std::string_view text) {
   std::string_view t = Trim(text);
   if (t.empty()) return MakeError(ErrorCode::kParse, "empty timestamp");
@@ -223,8 +245,8 @@ Result<Timestamp> ParseTimestamp(std::string_view text) {
     std::string tmp(t);
     char* end = nullptr;
     double v = std::strtod(tmp.c_str(), &end);
-    if (end != tmp.c_str() && *end == '\0' && std::isfinite(v) && tmp.find_first_of("xXpP") == std::string::npos) {
-      return TimestampFromEpoch(v);
+    if (end != tmp.c_str() && *end == '\0' && tmp.find_first_of("xXpP") == std::string::npos) {
+      return TimestampFromEpochChecked(v);
     }
   }
   if (auto iso = ParseIso(t)) return *iso;

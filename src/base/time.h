@@ -30,7 +30,10 @@ struct Timestamp {
 // seconds (integer or fractional, as text). Epoch values take the local
 // offset like Python's tzlocal().
 Result<Timestamp> ParseTimestamp(std::string_view text);
+// Epoch seconds (local offset, as Python's tzlocal). The unchecked form needs
+// a value inside years 1-9999; the checked one rejects others (and NaN/inf).
 Timestamp TimestampFromEpoch(double epoch_seconds);
+Result<Timestamp> TimestampFromEpochChecked(double epoch_seconds);
 
 // Python datetime.isoformat() of the parsed value.
 std::string FormatIsoPython(const Timestamp& ts);

@@ -59,7 +59,9 @@ TEST(Timestamp, EpochUsesLocalTimeZoneLikePython) {
 }
 
 TEST(Timestamp, RejectsGarbage) {
-  for (const char* bad : {"", "yesterday", "2015-13-01T00:00:00Z", "2015-01-01T00:00:00+", "\xff\xfe", "0x10"}) {
+  for (const char* bad : {"", "yesterday", "2015-13-01T00:00:00Z", "2015-01-01T00:00:00+", "\xff\xfe", "0x10",
+                          "2015-02-30T00:00:00Z", "2015-01-01T24:00:00Z", "0000-01-01T00:00:00Z", "1e30", "1e12",
+                          "2015-01-01T00:00:00+99:99", "1 Jan 9223372036854775807 00:00 GMT", "nan", "inf"}) {
     EXPECT_FALSE(ParseTimestamp(bad)) << bad;
   }
 }

@@ -29,7 +29,10 @@ std::string NumberText(const std::string& text) {
 }  // namespace
 
 Result<Json> RenderTimestamp(const Json& wire) {
-  if (wire.is_number()) return Json(FormatIsoPython(TimestampFromEpoch(wire.get<double>())));
+  if (wire.is_number()) {
+    CA_TRY(Timestamp ts, TimestampFromEpochChecked(wire.get<double>()));
+    return Json(FormatIsoPython(ts));
+  }
   if (wire.is_string()) {
     CA_TRY(Timestamp ts, ParseTimestamp(wire.get<std::string>()));
     return Json(FormatIsoPython(ts));

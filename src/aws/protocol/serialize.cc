@@ -26,7 +26,7 @@ std::string ScalarToString(const Json& value) {
 Result<std::string> TimestampToWire(const Json& value, const std::string& format) {
   Timestamp ts;
   if (value.is_number()) {
-    ts = TimestampFromEpoch(value.get<double>());
+    CA_TRY(ts, TimestampFromEpochChecked(value.get<double>()));
   } else if (value.is_string()) {
     CA_TRY(ts, ParseTimestamp(value.get<std::string>()));
   } else {
