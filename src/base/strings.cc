@@ -39,12 +39,15 @@ bool IEquals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string UriEncode(std::string_view s, bool keep_slash) {
+std::string UriEncode(std::string_view s, bool keep_slash) { return UriEncodeKeeping(s, keep_slash ? "/" : ""); }
+
+std::string UriEncodeKeeping(std::string_view s, std::string_view extra_safe) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size() * 3 / 2);
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        extra_safe.find(static_cast<char>(c)) != std::string_view::npos) {
       out += static_cast<char>(c);
     } else {
       out += '%';

@@ -15,6 +15,8 @@ bool IEquals(std::string_view a, std::string_view b);
 // RFC 3986 percent-encoding as SigV4 and AWS query strings need: unreserved
 // characters (A-Z a-z 0-9 - _ . ~) stay; '/' stays when keep_slash.
 std::string UriEncode(std::string_view s, bool keep_slash = false);
+// The same, also keeping every character of `extra_safe` as written.
+std::string UriEncodeKeeping(std::string_view s, std::string_view extra_safe);
 // Decodes %XX (and '+' as space when plus_is_space). Invalid escapes stay as-is.
 std::string UriDecode(std::string_view s, bool plus_is_space = false);
 

@@ -235,12 +235,9 @@ int RunQuery(const std::string& db, const std::string& sql, const std::string& f
   if (!specs) return ReportError(specs.error());
   auto store = cloudaudit::store::Store::Open(db, /*read_only=*/true);
   if (!store) return ReportError(store.error());
-  int64_t scan_id = scan;
-  if (scan_id <= 0) {
-    auto latest = (*store)->LatestScanId();
-    if (!latest) return ReportError(latest.error());
-    scan_id = *latest;
-  }
+  auto resolved = (*store)->ResolveScanId(scan);
+  if (!resolved) return ReportError(resolved.error());
+  const int64_t scan_id = *resolved;
   if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
   std::vector<std::string> names;
   std::vector<std::vector<cloudaudit::Json>> rows;
@@ -292,12 +289,9 @@ int RunQuery(const std::string& db, const std::string& sql, const std::string& f
 int RunExport(const std::string& db, int64_t scan, const std::string& out_path) {
   auto store = cloudaudit::store::Store::Open(db, /*read_only=*/true);
   if (!store) return ReportError(store.error());
-  int64_t scan_id = scan;
-  if (scan_id <= 0) {
-    auto latest = (*store)->LatestScanId();
-    if (!latest) return ReportError(latest.error());
-    scan_id = *latest;
-  }
+  auto resolved = (*store)->ResolveScanId(scan);
+  if (!resolved) return ReportError(resolved.error());
+  const int64_t scan_id = *resolved;
   std::ofstream file;
   if (!out_path.empty() && out_path != "-") {
     file.open(out_path, std::ios::binary | std::ios::trunc);

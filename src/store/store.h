@@ -92,6 +92,8 @@ class Store {
   Result<std::vector<ScanInfo>> ListScans();
   // The newest scan id (complete or not); kNotFound when the store is empty.
   Result<int64_t> LatestScanId();
+  // `requested` when positive, else the newest scan.
+  Result<int64_t> ResolveScanId(int64_t requested) { return requested > 0 ? Result<int64_t>(requested) : LatestScanId(); }
 
   // Creates TEMP views, one per resource type, over the given scan's rows:
   // identity columns (account_id, region, id, arn, name, tags, data) then the

@@ -28,20 +28,7 @@ std::string BodyExcerpt(std::string_view body, std::string_view secret) {
 
 // Keeps RFC 3986 path characters (unreserved, sub-delims, ':' and '@') so a
 // role name such as "my+role@x" is sent as written, and escapes the rest.
-std::string EncodePathSegment(std::string_view segment) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : segment) {
-    if (std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@").find(static_cast<char>(c)) != std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string EncodePathSegment(std::string_view segment) { return UriEncodeKeeping(segment, "!$&'()*+,;=:@"); }
 
 // ---------------------------------------------------------------- container
 
