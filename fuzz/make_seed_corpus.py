@@ -92,7 +92,10 @@ def response_seeds(source_dir, out_dir, harness, protocols):
             with open(os.path.join(cdir, "case.json"), encoding="utf-8") as f:
                 spec = json.load(f)
             rdir = os.path.join(cdir, "responses")
-            for name in sorted(os.listdir(rdir)):
+            # A case that fails validation sends nothing and has no responses
+            # (git keeps no empty folder).
+            names = sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []
+            for name in names:
                 with open(os.path.join(rdir, name), "rb") as f:
                     status, headers, body = split_http(f.read())
                 key = (spec["service"], spec["operation"])
