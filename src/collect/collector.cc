@@ -123,6 +123,11 @@ class Collector {
     if (auto s = store_.AddGap(scan_id_, gap); !s) SetFatal(s.error());
   }
 
+  bool Failed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fatal_.has_value();
+  }
+
   void SetFatal(const Error& e) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!fatal_) fatal_ = e;
@@ -440,6 +445,8 @@ Result<CollectSummary> Collect(aws::AwsClient& client, store::Store& store, cons
   auto worker = [&] {
     while (true) {
       Task task;
+      // Once the store cannot be written, every further call is wasted.
+      if (collector.Failed()) return;
       {
         std::lock_guard<std::mutex> lock(queue_mu);
         if (tasks.empty()) return;
