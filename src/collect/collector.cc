@@ -60,13 +60,15 @@ struct Task {
 // Per-operation call statistics for the store.
 class CallCounter {
  public:
-  void Record(const std::string& service, const std::string& op, const std::string& region, bool ok, int64_t ms) {
+  // `calls` is the number of requests (pages) the call made.
+  void Record(const std::string& service, const std::string& op, const std::string& region, bool ok, int64_t ms,
+              int64_t calls = 1) {
     std::lock_guard<std::mutex> lock(mu_);
     auto& s = stats_[{service, op, region}];
     s.service = service;
     s.operation = op;
     s.region = region;
-    ++s.calls;
+    s.calls += calls;
     if (!ok) ++s.errors;
     s.elapsed_ms += ms;
   }
@@ -252,13 +254,17 @@ class Collector {
         listed = tl::unexpected(result.error());
       }
     } else {
+      int64_t pages = 0;
       listed = client_.Paginate(spec.list.call.service, spec.list.call.operation, params, task.region,
                                 [&](const Json& page) {
+                                  ++pages;
                                   handle_page(page);
                                   return true;
                                 });
       int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-      calls_.Record(spec.list.call.service, spec.list.call.operation, task.region, listed.has_value(), ms);
+      // A failed page was a request too.
+      calls_.Record(spec.list.call.service, spec.list.call.operation, task.region, listed.has_value(), ms,
+                    pages + (listed.has_value() ? 0 : 1));
     }
     if (!listed) RecordGap(spec, spec.list.call, task.region, "", listed.error());
   }
