@@ -41,6 +41,29 @@ class Statement {
   int rc_ = SQLITE_ERROR;
 };
 
+// Inserts `count` rows through one prepared statement in one transaction,
+// rolled back whole on any failure. `bind(st, i)` binds row i.
+Status InsertBatch(sqlite3* db, const char* what, const std::string& sql, size_t count,
+                   const std::function<void(Statement&, size_t)>& bind) {
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(SqliteError(db, what));
+  auto fail = [&]() {
+    Error e = SqliteError(db, what);
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return Fail(std::move(e));
+  };
+  {
+    Statement st(db, sql);
+    if (!st.ok()) return fail();
+    for (size_t i = 0; i < count; ++i) {
+      bind(st, i);
+      if (st.Step() != SQLITE_DONE) return fail();
+      st.Reset();
+    }
+  }
+  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail();
+  return {};
+}
+
 std::string JoinRegions(const std::vector<std::string>& regions) {
   Json arr = Json::array();
   for (const auto& r : regions) arr.push_back(r);
@@ -226,34 +249,22 @@ Status Store::FinishScan(int64_t scan_id, const std::string& status, const std::
 Status Store::AddResources(int64_t scan_id, const std::vector<ResourceRow>& rows) {
   if (rows.empty()) return {};
   std::lock_guard<std::mutex> lock(mu_);
-  CA_TRY_STATUS(Exec("BEGIN IMMEDIATE"));
-  Statement st(db_,
-               "INSERT OR REPLACE INTO resources(scan_id, type, account_id, region, id, arn, name, tags, data) "
-               "VALUES (?,?,?,?,?,?,?,?,?)");
-  if (!st.ok()) {
-    Error e = SqliteError(db_, "AddResources");
-    (void)Exec("ROLLBACK");
-    return Fail(std::move(e));
-  }
-  for (const auto& r : rows) {
-    st.Bind(1, scan_id);
-    st.Bind(2, r.type);
-    st.Bind(3, r.account_id);
-    st.Bind(4, r.region);
-    st.Bind(5, r.id);
-    st.Bind(6, r.arn);
-    st.Bind(7, r.name);
-    if (r.tags.is_null()) st.BindNull(8);
-    else st.Bind(8, r.tags.dump(-1, ' ', false, Json::error_handler_t::replace));
-    st.Bind(9, r.data.dump(-1, ' ', false, Json::error_handler_t::replace));
-    if (st.Step() != SQLITE_DONE) {
-      Error e = SqliteError(db_, "AddResources");
-      (void)Exec("ROLLBACK");
-      return Fail(std::move(e));
-    }
-    st.Reset();
-  }
-  return Exec("COMMIT");
+  return InsertBatch(db_, "AddResources",
+                     "INSERT OR REPLACE INTO resources(scan_id, type, account_id, region, id, arn, name, tags, data) "
+                     "VALUES (?,?,?,?,?,?,?,?,?)",
+                     rows.size(), [&](Statement& st, size_t i) {
+                       const ResourceRow& r = rows[i];
+                       st.Bind(1, scan_id);
+                       st.Bind(2, r.type);
+                       st.Bind(3, r.account_id);
+                       st.Bind(4, r.region);
+                       st.Bind(5, r.id);
+                       st.Bind(6, r.arn);
+                       st.Bind(7, r.name);
+                       if (r.tags.is_null()) st.BindNull(8);
+                       else st.Bind(8, r.tags.dump(-1, ' ', false, Json::error_handler_t::replace));
+                       st.Bind(9, r.data.dump(-1, ' ', false, Json::error_handler_t::replace));
+                     });
 }
 
 Status Store::AddGap(int64_t scan_id, const Gap& gap) {
@@ -274,24 +285,19 @@ Status Store::AddGap(int64_t scan_id, const Gap& gap) {
 
 Status Store::AddApiStats(int64_t scan_id, const std::vector<ApiCallStat>& stats) {
   std::lock_guard<std::mutex> lock(mu_);
-  CA_TRY_STATUS(Exec("BEGIN IMMEDIATE"));
-  Statement st(db_, "INSERT INTO api_calls(scan_id, service, operation, region, calls, errors, elapsed_ms) VALUES (?,?,?,?,?,?,?)");
-  for (const auto& s : stats) {
-    st.Bind(1, scan_id);
-    st.Bind(2, s.service);
-    st.Bind(3, s.operation);
-    st.Bind(4, s.region);
-    st.Bind(5, s.calls);
-    st.Bind(6, s.errors);
-    st.Bind(7, s.elapsed_ms);
-    if (st.Step() != SQLITE_DONE) {
-      Error e = SqliteError(db_, "AddApiStats");
-      (void)Exec("ROLLBACK");
-      return Fail(std::move(e));
-    }
-    st.Reset();
-  }
-  return Exec("COMMIT");
+  return InsertBatch(db_, "AddApiStats",
+                     "INSERT INTO api_calls(scan_id, service, operation, region, calls, errors, elapsed_ms) "
+                     "VALUES (?,?,?,?,?,?,?)",
+                     stats.size(), [&](Statement& st, size_t i) {
+                       const ApiCallStat& s = stats[i];
+                       st.Bind(1, scan_id);
+                       st.Bind(2, s.service);
+                       st.Bind(3, s.operation);
+                       st.Bind(4, s.region);
+                       st.Bind(5, s.calls);
+                       st.Bind(6, s.errors);
+                       st.Bind(7, s.elapsed_ms);
+                     });
 }
 
 Result<std::vector<ScanInfo>> Store::ListScans() {
