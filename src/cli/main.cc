@@ -77,25 +77,15 @@ int RunAws(const CommonAwsFlags& flags, const std::string& service, const std::s
            const std::string& input, const std::vector<std::string>& params, bool all_pages) {
   auto model = cloudaudit::aws::LoadServiceModel(service);
   if (!model) return ReportError(model.error());
-  const cloudaudit::aws::Operation* op = (*model)->FindOperation(operation);
-  if (op == nullptr) {
-    std::string msg = "unknown operation \"" + operation + "\" for service " + (*model)->name();
-    auto suggestions = (*model)->SuggestOperations(operation);
-    if (!suggestions.empty()) {
-      msg += "; did you mean ";
-      for (size_t i = 0; i < suggestions.size(); ++i) msg += (i ? ", " : "") + suggestions[i];
-      msg += "?";
-    }
-    std::cerr << msg << "\n";
-    return kExitUsage;
-  }
-  auto call_params = cloudaudit::aws::BuildCliParams(*op, input, params);
+  auto op = (*model)->RequireOperation(operation);
+  if (!op) return ReportError(op.error());
+  auto call_params = cloudaudit::aws::BuildCliParams(**op, input, params);
   if (!call_params) return ReportError(call_params.error());
   auto session = cloudaudit::aws::OpenSession(flags.Overrides());
   if (!session) return ReportError(session.error());
   auto& client = *session->client;
-  auto result = all_pages ? client.CallAllPages((*model)->name(), op->name, *call_params)
-                          : client.Call((*model)->name(), op->name, *call_params);
+  auto result = all_pages ? client.CallAllPages((*model)->name(), (*op)->name, *call_params)
+                          : client.Call((*model)->name(), (*op)->name, *call_params);
   if (!result) return ReportError(result.error());
   std::cout << cloudaudit::aws::FormatLikeAwsCli(*result);
   return 0;

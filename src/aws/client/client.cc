@@ -113,33 +113,21 @@ CallStats AwsClient::stats() const {
 Result<Json> AwsClient::Call(const std::string& service, const std::string& operation, const Json& params,
                              const std::string& region) {
   CA_TRY(auto model, LoadServiceModel(service));
-  const Operation* op = model->FindOperation(operation);
-  if (op == nullptr) {
-    std::string msg = fmt::format("unknown operation \"{}\" for service {}", operation, model->name());
-    auto suggestions = model->SuggestOperations(operation);
-    if (!suggestions.empty()) {
-      msg += "; did you mean ";
-      for (size_t i = 0; i < suggestions.size(); ++i) msg += (i ? ", " : "") + suggestions[i];
-      msg += "?";
-    }
-    return MakeError(ErrorCode::kNotFound, msg);
-  }
+  CA_TRY(const Operation* op, model->RequireOperation(operation));
   return Invoke(*model, *op, params, region.empty() ? config_.region : region, nullptr, false);
 }
 
 Result<Json> AwsClient::Call(const std::string& service, const std::string& operation, const Json& params,
                              const Credentials* credentials, const std::string& region) {
   CA_TRY(auto model, LoadServiceModel(service));
-  const Operation* op = model->FindOperation(operation);
-  if (op == nullptr) return MakeError(ErrorCode::kNotFound, fmt::format("unknown operation {} {}", service, operation));
+  CA_TRY(const Operation* op, model->RequireOperation(operation));
   return Invoke(*model, *op, params, region.empty() ? config_.region : region, credentials, credentials == nullptr);
 }
 
 Status AwsClient::Paginate(const std::string& service, const std::string& operation, const Json& params,
                            const std::string& region, const std::function<bool(const Json& page)>& on_page) {
   CA_TRY(auto model, LoadServiceModel(service));
-  const Operation* op = model->FindOperation(operation);
-  if (op == nullptr) return MakeError(ErrorCode::kNotFound, fmt::format("unknown operation {} {}", service, operation));
+  CA_TRY(const Operation* op, model->RequireOperation(operation));
   const std::string& call_region = region.empty() ? config_.region : region;
   if (!op->paginator) {
     CA_TRY(Json page, Invoke(*model, *op, params, call_region, nullptr, false));
@@ -227,12 +215,7 @@ Result<Json> AwsClient::Invoke(const ServiceModel& model, const Operation& op, c
   if (!parsed) {
     Error e = std::move(parsed).error();
     e.message = "malformed response: " + e.message;
-    for (const char* header : {"x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"}) {
-      if (const std::string* rid = response->FindHeader(header)) {
-        e.request_id = *rid;
-        break;
-      }
-    }
+    e.request_id = RequestIdOf(*response);
     e.http_status = response->status;
     return Fail(WithContext(std::move(e), model, op, call_region));
   }

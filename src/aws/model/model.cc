@@ -246,6 +246,18 @@ const Operation* ServiceModel::FindOperation(std::string_view name) const {
   return nullptr;
 }
 
+Result<const Operation*> ServiceModel::RequireOperation(std::string_view name) const {
+  if (const Operation* op = FindOperation(name)) return op;
+  std::string msg = fmt::format("unknown operation \"{}\" for service {}", std::string(name), name_);
+  auto suggestions = SuggestOperations(name);
+  if (!suggestions.empty()) {
+    msg += "; did you mean ";
+    for (size_t i = 0; i < suggestions.size(); ++i) msg += (i ? ", " : "") + suggestions[i];
+    msg += "?";
+  }
+  return MakeError(ErrorCode::kNotFound, msg);
+}
+
 const Shape* ServiceModel::FindShape(std::string_view name) const {
   auto it = shapes_.find(std::string(name));
   return it == shapes_.end() ? nullptr : it->second.get();

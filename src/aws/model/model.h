@@ -135,6 +135,8 @@ class ServiceModel {
   const ServiceMetadata& metadata() const { return metadata_; }
   // Finds by exact name, or the AWS CLI form ("list-users"), case-insensitive.
   const Operation* FindOperation(std::string_view name) const;
+  // The same, or kNotFound naming the closest operations ("did you mean ...").
+  Result<const Operation*> RequireOperation(std::string_view name) const;
   const Shape* FindShape(std::string_view name) const;
   const std::map<std::string, Operation>& operations() const { return operations_; }
   // Operation names closest to a misspelt one, best first.

@@ -358,6 +358,12 @@ bool IsNotConfiguredCode(std::string_view service, std::string_view operation, s
   return false;
 }
 
+std::string RequestIdOf(const HttpResponse& response) {
+  for (const char* header : {"x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"})
+    if (const std::string* rid = response.FindHeader(header)) return *rid;
+  return {};
+}
+
 Error ParseErrorResponse(const ServiceModel& model, const Operation& op, const HttpResponse& response) {
   const std::string& protocol = model.metadata().protocol;
   ErrorFields fields;
@@ -374,14 +380,7 @@ Error ParseErrorResponse(const ServiceModel& model, const Operation& op, const H
     fields.code = std::to_string(response.status);
     if (fields.message.empty()) fields.message = std::string(ReasonPhrase(response.status));
   }
-  if (fields.request_id.empty()) {
-    for (const char* h : {"x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"}) {
-      if (const std::string* rid = response.FindHeader(h)) {
-        fields.request_id = *rid;
-        break;
-      }
-    }
-  }
+  if (fields.request_id.empty()) fields.request_id = RequestIdOf(response);
   Error e;
   e.code = IsNotConfiguredCode(model.name(), op.name, fields.code) ? ErrorCode::kNotConfigured : ErrorCode::kAwsService;
   e.aws_code = fields.code;

@@ -34,6 +34,10 @@ Result<Json> ParseResponse(const ServiceModel& model, const Operation& op, const
 // error naming the HTTP status.
 Error ParseErrorResponse(const ServiceModel& model, const Operation& op, const HttpResponse& response);
 
+// The request id AWS put in the response headers (x-amzn-RequestId, or S3's
+// x-amz-request-id), or "".
+std::string RequestIdOf(const HttpResponse& response);
+
 // True for AWS error codes meaning "this optional configuration does not
 // exist" (NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError,
 // iam GetAccountPasswordPolicy's NoSuchEntity...): such answers are facts
