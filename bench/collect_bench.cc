@@ -13,7 +13,9 @@
 // GetBucketPolicy and GetBucketEncryption. The spec set is reduced to those
 // three tables (no per-instance or per-user enrichment) so the number of
 // calls is known: 1 (sts) + regions x ceil(instances/1000) +
-// ceil(users/1000) + 1 + 3 x buckets.
+// ceil(users/1000) + 1 + 3 x buckets. `--concurrency` threads run the
+// tasks and the buckets' enrichment calls, so at most that many requests are
+// in flight; the fake gets concurrency + 16 server threads.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -258,7 +260,11 @@ int main(int argc, char** argv) {
   std::printf("%-11s | %-9s | %-9s | %-9s | %-10s | %-9s | %-11s | %-11s | %s\n", "concurrency", "wall s", "ideal s",
               "wall/ideal", "HTTP calls", "calls/s", "VmHWM MiB", "RSS+ MiB", "rows");
   for (int concurrency : p.concurrency) {
-    FakeAws fake;
+    // A server thread per client connection, with room to spare: the fake
+    // must not be what limits the requests in flight.
+    FakeAws::Options fake_options;
+    fake_options.threads = concurrency + 16;
+    FakeAws fake(fake_options);
     if (!fake.Start()) return 1;
     Script(fake, p);
     fake.InjectGlobalFault({.kind = FaultKind::kDelay, .times = Fault::kAlways, .delay_ms = p.latency_ms});

@@ -42,5 +42,9 @@ run aws ec2 DescribeSecurityGroups --region eu-west-1
 run collect --out "$db" --regions us-east-1,eu-west-1
 run query --db "$db" "SELECT name, bucket_region, policy_is_public, versioning_status, logging_target FROM aws_s3_bucket"
 run query --db "$db" "SELECT type, operation, region, error_code, count(*) AS calls FROM gaps GROUP BY 1, 2, 3, 4 ORDER BY 1"
+# The demo account was recorded on 2023-02-01: ages are evaluated as of then.
+run evaluate --db "$db" --as-of 2023-02-01
+run compliance cis-aws-v3.0 --db "$db"
+run query --db "$db" "SELECT severity, rule_id, resource, remediation_cli FROM findings WHERE status = 'alarm' AND severity IN ('critical', 'high') ORDER BY severity, rule_id LIMIT 10"
 echo "Inventory: $db (explore it with: $BIN/src/cli/cloudaudit query --db $db \"SELECT ...\")"
 echo "$(wc -l <"$log.requests") signed requests verified by the fake endpoint."

@@ -8,7 +8,8 @@ cloudaudit=$1
 fake=$2
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-trap 'kill $fake_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+slow_pid=
+trap 'kill $fake_pid $slow_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 "$fake" --port 0 --responses demo/aws >"$work/fake.out" 2>"$work/fake.log" &
 fake_pid=$!
 for _ in $(seq 1 200); do grep -q "listening on" "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
@@ -47,7 +48,42 @@ check "export writes one line per resource" bash -c "
   '$cloudaudit' export --db '$work/inv.db' --out '$work/inv.jsonl' 2>/dev/null
   [ \$(wc -l < '$work/inv.jsonl') -eq \"\$n\" ] && head -1 '$work/inv.jsonl' | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); assert d[\"type\"] and \"data\" in d'"
 check "tables documents columns" bash -c "'$cloudaudit' tables aws_iam_user | grep -q '^  user_name'"
-check "permissions is valid JSON" bash -c "'$cloudaudit' permissions | python3 -c 'import json,sys; p=json.load(sys.stdin); assert \"s3:ListAllMyBuckets\" in p[\"Statement\"][0][\"Action\"]'"
-check "corrupt store is a clear error" bash -c "echo garbage > '$work/bad.db'; ! '$cloudaudit' query --db '$work/bad.db' 'SELECT 1' 2>'$work/bad.err' && grep -qi 'not a\\|database' '$work/bad.err'"
+"$cloudaudit" permissions >"$work/policy.json" 2>"$work/policy.err" || true
+check "permissions is valid JSON" python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert "s3:ListAllMyBuckets" in p["Statement"][0]["Action"]' "$work/policy.json"
+check "permissions notes managed policies on stderr" grep -E -q '^SecurityAudit covers [0-9]+ of [0-9]+ actions, ViewOnlyAccess [0-9]+' "$work/policy.err"
+check "permissions coverage names each action" bash -c "'$cloudaudit' permissions --format coverage | grep -E -q '^s3:GetBucketPolicy +yes +-$'"
+check "permissions supplement is the smaller policy" bash -c "'$cloudaudit' permissions --format supplement 2>/dev/null | python3 -c '
+import json, sys
+full = json.load(open(sys.argv[1]))[\"Statement\"][0][\"Action\"]
+extra = json.load(sys.stdin)[\"Statement\"][0][\"Action\"]
+assert 0 < len(extra) < len(full) and set(extra) < set(full) and \"s3:GetBucketPolicy\" not in extra, extra' '$work/policy.json'"
+
+# A collection killed with kill -9 reads as incomplete, not running: a slow
+# endpoint (300 ms per answer) keeps it busy long enough to be killed.
+"$fake" --port 0 --responses demo/aws --latency-ms 300 >"$work/slow.out" 2>/dev/null &
+slow_pid=$!
+for _ in $(seq 1 200); do grep -q "listening on" "$work/slow.out" 2>/dev/null && break; sleep 0.05; done
+slow_endpoint=$(sed -n 's/^listening on //p' "$work/slow.out")
+sql() {  # sql DB QUERY: the file read with plain SQLite, as another tool would
+  python3 - "$@" <<'PY'
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall()
+print("\n".join("|".join(map(str, r)) for r in rows))
+PY
+}
+AWS_ENDPOINT_URL="$slow_endpoint" "$cloudaudit" collect --out "$work/killed.db" --regions us-east-1 --quiet &
+collect_pid=$!
+for _ in $(seq 1 2400); do  # until the scan has rows (the specs load first: seconds in a sanitizer build)
+  [ "$(sql "$work/killed.db" "SELECT count(*) FROM resources" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+  sleep 0.05
+done
+check "collecting scan records its process" test "$(sql "$work/killed.db" "SELECT status, pid FROM scans")" = "running|$collect_pid"
+kill -9 "$collect_pid"
+wait "$collect_pid" 2>/dev/null || true
+check "killed scan reads as incomplete" test "$("$cloudaudit" query --db "$work/killed.db" --format csv "SELECT status FROM scans" | tail -1)" = incomplete
+check "a reader does not write it" test "$(sql "$work/killed.db" "SELECT status FROM scans")" = running
+check "the next collection succeeds" expect_rc 0 "$cloudaudit" collect --out "$work/killed.db" --regions us-east-1 --quiet
+check "and records the killed scan as incomplete" test "$(sql "$work/killed.db" "SELECT status FROM scans WHERE id = 1")" = incomplete
+check "the new scan is finished" bash -c '[[ $1 =~ ^(complete|partial)$ ]]' _ "$(sql "$work/killed.db" "SELECT status FROM scans WHERE id = 2")"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

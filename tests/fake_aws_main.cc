@@ -1,7 +1,7 @@
 // cloudaudit-fake-aws: a fake AWS endpoint on 127.0.0.1 serving recorded
 // responses, for the README demo and manual testing without an AWS account.
 //
-//   cloudaudit-fake-aws --port 8080 --responses DIR [--access-key ID --secret-key S]
+//   cloudaudit-fake-aws --port 8080 --responses DIR [--access-key ID --secret-key S] [--latency-ms N]
 //
 // prints "listening on http://127.0.0.1:PORT" once it accepts connections,
 // logs one line per request to stderr, and runs until SIGINT or SIGTERM.
@@ -11,6 +11,10 @@
 // DIR layout (see LoadResponseDirectory in testing/fake_aws.h):
 //   DIR/<service>/<Operation>.http      the answer to every call, e.g. DIR/iam/ListUsers.http
 //   DIR/<service>/<Operation>.<n>.http  the answer to the n-th call (1, 2, ...; the last repeats)
+//   DIR/<service>/<Operation>@<value>.http
+//                                       the answer to calls with that parameter value (a bucket,
+//                                       user name, ARN... anywhere in the request), whatever the
+//                                       order of the calls; '/' '@' '%' in values as %2F %40 %25
 //   DIR/<service>/routes                for rest-json / rest-xml services, one operation per line:
 //                                         <Operation> <METHOD> <path-regex> [<query-key>...]
 //                                       e.g. "GetBucketPolicy GET /[^/]+ policy"; "protocol rest-xml"
@@ -37,7 +41,10 @@ int main(int argc, char** argv) {
   std::string responses;
   std::string access_key;
   std::string secret_key;
+  int latency_ms = 0;
   app.add_option("--port", port, "Port on 127.0.0.1 (0: any free port)")->check(CLI::Range(0, 65535));
+  app.add_option("--latency-ms", latency_ms, "Delay every answer by this many milliseconds")
+      ->check(CLI::Range(0, 600'000));
   app.add_option("--responses", responses, "Directory of recorded responses")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -71,6 +78,11 @@ int main(int argc, char** argv) {
   if (auto loaded = cloudaudit::testing::LoadResponseDirectory(fake, responses); !loaded) {
     std::fprintf(stderr, "cloudaudit-fake-aws: %s\n", loaded.error().ToString().c_str());
     return 1;
+  }
+  if (latency_ms > 0) {
+    fake.InjectGlobalFault({.kind = cloudaudit::testing::FaultKind::kDelay,
+                            .times = cloudaudit::testing::Fault::kAlways,
+                            .delay_ms = latency_ms});
   }
   if (auto started = fake.Start(port); !started) {
     std::fprintf(stderr, "cloudaudit-fake-aws: %s\n", started.error().ToString().c_str());

@@ -1,15 +1,11 @@
 // cloudaudit command line: argument parsing and output only; all the work is
 // in the libraries under src/.
 //
-// Exit codes (the AWS CLI's, so scripts can treat both alike):
-//   0    success
-//   252  bad command line or parameters
-//   253  configuration or credentials problem
-//   254  AWS returned an error (access denied, not found, throttled...)
-//   255  anything else (network, malformed response, internal)
+// Exit codes: see cli/common.h.
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,7 +19,11 @@
 #include "aws/model/model.h"
 #include "collect/collector.h"
 #include "collect/permissions.h"
+#include "base/time.h"
+#include "cli/common.h"
+#include "cli/rules_commands.h"
 #include "collect/spec.h"
+#include "rules/sql_functions.h"
 #include "store/store.h"
 
 #include <unistd.h>
@@ -33,27 +33,9 @@ namespace {
 using cloudaudit::Error;
 using cloudaudit::ErrorCode;
 
-constexpr int kExitUsage = 252;
-constexpr int kExitConfig = 253;
-constexpr int kExitService = 254;
-constexpr int kExitOther = 255;
-
-int ExitCodeFor(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kNotFound:
-    case ErrorCode::kReadOnly: return kExitUsage;
-    case ErrorCode::kCredentials: return kExitConfig;
-    case ErrorCode::kAwsService:
-    case ErrorCode::kNotConfigured: return kExitService;
-    default: return e.file.empty() ? kExitOther : kExitConfig;
-  }
-}
-
-int ReportError(const Error& e) {
-  std::cerr << "\n" << cloudaudit::aws::DescribeAwsError(e) << "\n";
-  return ExitCodeFor(e);
-}
+using cloudaudit::cli::kExitOther;
+using cloudaudit::cli::kExitUsage;
+using cloudaudit::cli::ReportError;
 
 struct CommonAwsFlags {
   std::string profile, region, endpoint_url, ca_bundle;
@@ -202,10 +184,32 @@ int RunTables(const std::string& specs_dir, const std::string& name) {
   return 0;
 }
 
-int RunPermissions(const std::string& specs_dir) {
-  auto specs = cloudaudit::collect::LoadSpecs(specs_dir);
+// policy: the least-privilege policy (JSON) on stdout; which actions the
+// managed policies SecurityAudit / ViewOnlyAccess already grant on stderr.
+// coverage: that table on stdout. supplement: the policy of the actions
+// SecurityAudit does not grant, to attach beside it (summary on stderr).
+int RunPermissions(const std::string& specs_dir, const std::string& format) {
+  namespace collect = cloudaudit::collect;
+  auto specs = collect::LoadSpecs(specs_dir);
   if (!specs) return ReportError(specs.error());
-  std::cout << cloudaudit::DumpPythonJson(cloudaudit::collect::LeastPrivilegePolicy(*specs), 2) << "\n";
+  auto managed = collect::LoadManagedPolicies();
+  if (!managed) return ReportError(managed.error());
+  const std::set<std::string> actions = collect::RequiredActions(*specs);
+  const auto coverage = collect::ManagedPolicyCoverage(actions, *managed);
+  if (format == "coverage") {
+    std::cout << collect::CoverageReport(coverage, *managed);
+  } else if (format == "supplement") {
+    const std::string base = managed->policies.front().name;
+    std::cout << cloudaudit::DumpPythonJson(
+                     collect::PolicyForActions(collect::ActionsNotGrantedBy(coverage, base), "CloudauditBeyond" + base), 2)
+              << "\n";
+    std::cerr << collect::CoverageSummary(coverage, *managed) << "\n";
+  } else {
+    std::cout << cloudaudit::DumpPythonJson(collect::PolicyForActions(actions), 2) << "\n";
+    std::cout.flush();
+    std::cerr << "\nWhat the AWS managed policies already grant (approximate, see docs/collection.md):\n"
+              << collect::CoverageReport(coverage, *managed);
+  }
   return 0;
 }
 
@@ -229,6 +233,17 @@ int RunQuery(const std::string& db, const std::string& sql, const std::string& f
   if (!resolved) return ReportError(resolved.error());
   const int64_t scan_id = *resolved;
   if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
+  // The rule engine's functions, evaluated as of the scan's start.
+  cloudaudit::rules::EvalContext clock;
+  clock.now_epoch = cloudaudit::NowEpochSeconds();
+  if (auto scans = (*store)->ListScans())
+    for (const auto& s : *scans)
+      if (s.id == scan_id) {
+        if (auto ts = cloudaudit::ParseTimestamp(s.started_at)) clock.now_epoch = ts->epoch_seconds;
+        clock.account_id = s.account_id;
+        clock.regions_json = cloudaudit::Json(s.regions).dump();
+      }
+  if (auto v = cloudaudit::rules::RegisterSqlFunctions((*store)->handle(), &clock); !v) return ReportError(v.error());
   std::vector<std::string> names;
   std::vector<std::vector<cloudaudit::Json>> rows;
   cloudaudit::Json json_rows = cloudaudit::Json::array();
@@ -345,7 +360,7 @@ int main(int argc, char** argv) {
   collect->add_option("--regions", collect_flags.regions, "Regions (default: every enabled region)")->delimiter(',');
   collect->add_option("--services", collect_flags.services, "Only these services")->delimiter(',');
   collect->add_option("--exclude-services", collect_flags.exclude, "Skip these services")->delimiter(',');
-  collect->add_option("--concurrency", collect_flags.concurrency, "Parallel tasks")->check(CLI::Range(1, 256));
+  collect->add_option("--concurrency", collect_flags.concurrency, "API requests in flight at most (threads listing and enriching)")->check(CLI::Range(1, 256));
   collect->add_option("--specs", collect_flags.specs_dir, "Resource spec directory (default: built-in specs)");
   collect->add_flag("--quiet", collect_flags.quiet, "No progress or summary");
 
@@ -355,6 +370,12 @@ int main(int argc, char** argv) {
   tables->add_option("--specs", specs_dir, "Resource spec directory");
   CLI::App* permissions = app.add_subcommand("permissions", "Print the least-privilege IAM policy for collection");
   permissions->add_option("--specs", specs_dir, "Resource spec directory");
+  std::string permissions_format = "policy";
+  permissions
+      ->add_option("--format", permissions_format,
+                   "policy: the IAM policy (JSON) on stdout, managed-policy coverage on stderr; coverage: the "
+                   "coverage table on stdout; supplement: the policy of what SecurityAudit lacks")
+      ->check(CLI::IsMember({"policy", "coverage", "supplement"}));
 
   std::string query_sql, query_db = "cloudaudit.db", query_format = "table";
   int64_t query_scan = 0;
@@ -372,12 +393,15 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--scan", export_scan, "Scan id (default: the latest)");
   export_cmd->add_option("--out", export_out, "Output file (default: standard output)");
 
+  cloudaudit::cli::RuleCommands rule_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }
+  if (auto rc = rule_commands.Run()) return *rc;
   if (*aws) return RunAws(aws_flags, service, operation, input, params, all_pages);
   if (*whoami) return RunWhoami(whoami_flags);
   if (*services) {
@@ -387,7 +411,7 @@ int main(int argc, char** argv) {
   if (*operations) return RunOperations(ops_service);
   if (*collect) return RunCollect(collect_flags);
   if (*tables) return RunTables(specs_dir, tables_name);
-  if (*permissions) return RunPermissions(specs_dir);
+  if (*permissions) return RunPermissions(specs_dir, permissions_format);
   if (*export_cmd) return RunExport(export_db, export_scan, export_out);
   if (*query) return RunQuery(query_db, query_sql, query_format, query_scan, specs_dir);
   return kExitUsage;

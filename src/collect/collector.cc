@@ -2,14 +2,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "aws/client/endpoints.h"
+#include "aws/client/paging.h"
 #include "base/strings.h"
 #include "base/time.h"
 
@@ -57,6 +60,117 @@ struct Task {
   bool global;
 };
 
+// The threads of a collection and what they run: tasks (resource type x
+// region) and the enrichment jobs of the pages those tasks list. Every
+// thread makes at most one request at a time, so `--concurrency` threads
+// bound the requests in flight. Jobs come before new tasks: they finish the
+// pages already in memory. A task waiting for its page's jobs runs jobs
+// (its own or others') meanwhile, never a new task, so each running task
+// holds one page at most.
+class WorkQueue {
+ public:
+  explicit WorkQueue(std::deque<Task> tasks) : tasks_(std::move(tasks)) {}
+
+  // A thread's life: jobs and tasks until none is left (or Stop()).
+  void Work(const std::function<void(const Task&)>& run_task) {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return !jobs_.empty() || (!tasks_.empty() && !stopped_) || running_ == 0; });
+      if (!jobs_.empty()) {
+        RunOneJob(lock);
+      } else if (!tasks_.empty() && !stopped_) {
+        Task task = std::move(tasks_.front());
+        tasks_.pop_front();
+        ++running_;
+        lock.unlock();
+        run_task(task);
+        lock.lock();
+        --running_;
+        cv_.notify_all();
+      } else {
+        return;  // nothing queued, nothing running: no job can appear any more
+      }
+    }
+  }
+
+  // Runs `jobs` on the pool, this thread included; returns when all are done.
+  void RunAll(std::vector<std::function<void()>> jobs) {
+    if (jobs.empty()) return;
+    Batch batch{jobs.size()};
+    std::unique_lock<std::mutex> lock(mu_);
+    for (auto& fn : jobs) jobs_.push_back({std::move(fn), &batch});
+    cv_.notify_all();
+    while (batch.pending > 0) {
+      if (!jobs_.empty()) {
+        RunOneJob(lock);
+      } else {
+        cv_.wait(lock, [&] { return batch.pending == 0 || !jobs_.empty(); });
+      }
+    }
+  }
+
+  // No new task starts; running ones finish their current page.
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  struct Batch {
+    size_t pending;
+  };
+  struct Job {
+    std::function<void()> fn;
+    Batch* batch;
+  };
+
+  // Caller holds `lock`; released while the job runs.
+  void RunOneJob(std::unique_lock<std::mutex>& lock) {
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job.fn();
+    lock.lock();
+    if (--job.batch->pending == 0) cv_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;
+  std::deque<Job> jobs_;
+  int running_ = 0;
+  bool stopped_ = false;
+};
+
+// Whether an enrichment's parameters read a member that an earlier
+// enrichment of the spec sets ("{Location}" after `into: Location`): such
+// items are enriched one call after the other, the others call by call.
+bool EnrichmentsChain(const ResourceSpec& spec) {
+  std::set<std::string> set_before;
+  bool reads = false;
+  std::function<void(const Json&)> walk = [&](const Json& node) {
+    if (node.is_string()) {
+      const std::string& text = node.get_ref<const std::string&>();
+      for (size_t open = text.find('{'); open != std::string::npos; open = text.find('{', open + 1)) {
+        size_t close = text.find('}', open);
+        if (close == std::string::npos) break;
+        std::string name = text.substr(open + 1, close - open - 1);
+        name = name.substr(0, name.find_first_of(".|"));
+        if (set_before.count(name) > 0) reads = true;
+      }
+    } else if (node.is_structured()) {
+      for (const auto& child : node) walk(child);
+    }
+  };
+  for (const auto& e : spec.enrich) {
+    walk(e.call.params);
+    if (reads) return true;
+    set_before.insert(e.into);
+  }
+  return false;
+}
+
 // Per-operation call statistics for the store.
 class CallCounter {
  public:
@@ -90,20 +204,36 @@ class Collector {
       : client_(client), store_(store), options_(options), scan_id_(scan_id) {}
 
   std::map<std::string, std::string> context;  // account_id, partition (region added per task)
+  WorkQueue* work = nullptr;
 
+  // One call; with all_pages every page (merged like CallAllPages), each
+  // page counted as one API call.
   Result<Json> Invoke(const Call& call, const Json& params, const std::string& region) {
     auto start = std::chrono::steady_clock::now();
     auto model = aws::LoadServiceModel(call.service);
-    bool paginated = false;
-    if (model) {
-      const aws::Operation* op = (*model)->FindOperation(call.operation);
-      paginated = op != nullptr && op->paginator.has_value();
+    const aws::Operation* op = model ? (*model)->FindOperation(call.operation) : nullptr;
+    Result<Json> result = MakeError(ErrorCode::kInternal, "not called");
+    int64_t requests = 1;
+    if (call.all_pages && op != nullptr && op->paginator) {
+      aws::PageMerger merger(*op->paginator);
+      int64_t pages = 0;
+      Status paged = client_.Paginate(call.service, call.operation, params, region, [&](const Json& page) {
+        ++pages;
+        merger.Add(page);
+        return true;
+      });
+      if (paged) {
+        result = merger.Finish();
+      } else {
+        result = tl::unexpected(paged.error());
+      }
+      requests = pages + (paged ? 0 : 1);  // a failed page was a request too
+    } else {
+      result = client_.Call(call.service, call.operation, params, region);
     }
-    auto result = call.all_pages && paginated ? client_.CallAllPages(call.service, call.operation, params, region)
-                                              : client_.Call(call.service, call.operation, params, region);
     int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     calls_.Record(call.service, call.operation, region,
-                  result.has_value() || result.error().code == ErrorCode::kNotConfigured, ms);
+                  result.has_value() || result.error().code == ErrorCode::kNotConfigured, ms, requests);
     return result;
   }
 
@@ -169,29 +299,73 @@ class Collector {
     return row;
   }
 
+  // What one enrichment call gives: a value to store (JSON null for "not
+  // configured"), or nothing when it failed (a gap, recorded).
+  std::optional<Json> EnrichOne(const ResourceSpec& spec, const Enrichment& e, const Json& item,
+                                const std::string& region, const std::map<std::string, std::string>& ctx,
+                                const std::string& resource_id) {
+    std::string missing;
+    Json params = ExpandParams(e.call.params, item, ctx, &missing);
+    if (!missing.empty()) {
+      Error err;
+      err.code = ErrorCode::kInvalidArgument;
+      err.message = fmt::format("item has no \"{}\" to call {} with", missing, e.call.operation);
+      RecordGap(spec, e.call, region, resource_id, err);
+      return std::nullopt;
+    }
+    auto result = Invoke(e.call, params, region);
+    if (!result) {
+      if (result.error().code == ErrorCode::kNotConfigured) return Json(nullptr);  // a fact: not configured
+      RecordGap(spec, e.call, region, resource_id, result.error());
+      return std::nullopt;
+    }
+    const Json* value = FindPath(*result, e.result);
+    return value != nullptr ? *value : Json();
+  }
+
+  // Every enrichment of one item, in order (for specs whose calls read what
+  // earlier ones stored).
   void Enrich(const ResourceSpec& spec, Json& item, const std::string& region,
               const std::map<std::string, std::string>& ctx, const std::string& resource_id) {
     for (const auto& e : spec.enrich) {
-      std::string missing;
-      Json params = ExpandParams(e.call.params, item, ctx, &missing);
-      if (!missing.empty()) {
-        Error err;
-        err.code = ErrorCode::kInvalidArgument;
-        err.message = fmt::format("item has no \"{}\" to call {} with", missing, e.call.operation);
-        RecordGap(spec, e.call, region, resource_id, err);
-        continue;
+      if (auto value = EnrichOne(spec, e, item, region, ctx, resource_id)) item[e.into] = std::move(*value);
+    }
+  }
+
+  // The enrichments of a page's items, on the work queue: one job per
+  // (item, call), results stored into the items in spec order once all are
+  // done, so documents do not depend on the order calls complete in.
+  void EnrichPage(const ResourceSpec& spec, std::vector<Json>& items, const std::string& region,
+                  const std::map<std::string, std::string>& ctx) {
+    if (spec.enrich.empty() || items.empty()) return;
+    std::vector<std::string> ids;
+    ids.reserve(items.size());
+    for (const Json& item : items) ids.push_back(ExpandTemplate(spec.id_template, item, ctx));
+    std::vector<std::function<void()>> jobs;
+    if (EnrichmentsChain(spec)) {
+      for (size_t i = 0; i < items.size(); ++i) {
+        jobs.push_back([&, i] {
+          if (!Failed()) Enrich(spec, items[i], region, ctx, ids[i]);
+        });
       }
-      auto result = Invoke(e.call, params, region);
-      if (!result) {
-        if (result.error().code == ErrorCode::kNotConfigured) {
-          item[e.into] = nullptr;  // a fact: this configuration does not exist
-        } else {
-          RecordGap(spec, e.call, region, resource_id, result.error());
-        }
-        continue;
+      work->RunAll(std::move(jobs));
+      return;
+    }
+    const size_t n = spec.enrich.size();
+    std::vector<std::optional<Json>> values(items.size() * n);
+    jobs.reserve(values.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      for (size_t k = 0; k < n; ++k) {
+        jobs.push_back([&, i, k] {
+          if (!Failed()) values[i * n + k] = EnrichOne(spec, spec.enrich[k], items[i], region, ctx, ids[i]);
+        });
       }
-      const Json* value = FindPath(*result, e.result);
-      item[e.into] = value != nullptr ? *value : Json();
+    }
+    work->RunAll(std::move(jobs));
+    for (size_t i = 0; i < items.size(); ++i) {
+      for (size_t k = 0; k < n; ++k) {
+        if (auto& value = values[i * n + k]) items[i][spec.enrich[k].into] = std::move(*value);
+      }
     }
   }
 
@@ -206,29 +380,29 @@ class Collector {
     std::string missing;
     Json params = ExpandParams(spec.list.call.params, Json::object(), ctx, &missing);
     auto handle_page = [&](const Json& page) {
-      std::vector<store::ResourceRow> rows;
+      if (Failed()) return;
       Json flattened;
       const Json* items = FindItems(page, spec.list.items, &flattened);
       if (items == nullptr || items->is_null()) return;
+      std::vector<Json> page_items;
       auto add = [&](const Json& raw) {
-        Json item;
         if (!spec.list.item_name.empty() && !raw.is_object()) {
-          item = Json::object();
+          Json item = Json::object();
           item[spec.list.item_name] = raw;
+          page_items.push_back(std::move(item));
         } else if (raw.is_object()) {
-          item = raw;
-        } else {
-          return;
+          page_items.push_back(raw);
         }
-        std::string id = ExpandTemplate(spec.id_template, item, ctx);
-        Enrich(spec, item, task.region, ctx, id);
-        rows.push_back(MakeRow(spec, std::move(item), task.region, ctx));
       };
       if (spec.list.singleton) {
         add(*items);
       } else if (items->is_array()) {
         for (const auto& raw : *items) add(raw);
       }
+      EnrichPage(spec, page_items, task.region, ctx);
+      std::vector<store::ResourceRow> rows;
+      rows.reserve(page_items.size());
+      for (Json& item : page_items) rows.push_back(MakeRow(spec, std::move(item), task.region, ctx));
       if (!rows.empty()) {
         {
           std::lock_guard<std::mutex> lock(mu_);
@@ -259,7 +433,7 @@ class Collector {
                                 [&](const Json& page) {
                                   ++pages;
                                   handle_page(page);
-                                  return true;
+                                  return !Failed();  // the store cannot be written: stop paging
                                 });
       int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
       // A failed page was a request too.
@@ -406,7 +580,7 @@ Result<CollectSummary> Collect(aws::AwsClient& client, store::Store& store, cons
 
   std::string home_region = client.config().region.empty() ? "us-east-1" : client.config().region;
   // Who are we? The account id goes into every row and ARN.
-  auto identity = client.Call("sts", "GetCallerIdentity", Json::object(), home_region);
+  auto identity = collector.Invoke(Call{"sts", "GetCallerIdentity", Json::object(), false}, Json::object(), home_region);
   summary.account_id = identity ? identity->value("Account", "") : "";
   summary.partition = aws::PartitionOfRegion(home_region);
   if (!identity) {
@@ -418,7 +592,7 @@ Result<CollectSummary> Collect(aws::AwsClient& client, store::Store& store, cons
   // Regions: explicit, or every region enabled for the account.
   summary.regions = options.regions;
   if (summary.regions.empty()) {
-    auto regions = client.Call("ec2", "DescribeRegions", Json::object(), home_region);
+    auto regions = collector.Invoke(Call{"ec2", "DescribeRegions", Json::object(), false}, Json::object(), home_region);
     if (regions && regions->contains("Regions")) {
       for (const auto& r : (*regions)["Regions"]) {
         std::string opt_in = r.value("OptInStatus", "opt-in-not-required");
@@ -446,27 +620,21 @@ Result<CollectSummary> Collect(aws::AwsClient& client, store::Store& store, cons
     }
   }
   const size_t total = tasks.size();
-  std::mutex queue_mu;
   std::atomic<size_t> done{0};
-  auto worker = [&] {
-    while (true) {
-      Task task;
-      // Once the store cannot be written, every further call is wasted.
-      if (collector.Failed()) return;
-      {
-        std::lock_guard<std::mutex> lock(queue_mu);
-        if (tasks.empty()) return;
-        task = tasks.front();
-        tasks.pop_front();
-      }
-      collector.RunTask(task);
-      size_t n = ++done;
-      if (options.on_progress) options.on_progress(n, total, task.spec->table + " " + (task.global ? "global" : task.region));
-    }
+  WorkQueue work(std::move(tasks));
+  collector.work = &work;
+  auto run_task = [&](const Task& task) {
+    collector.RunTask(task);
+    // Once the store cannot be written, every further call is wasted.
+    if (collector.Failed()) work.Stop();
+    size_t n = ++done;
+    if (options.on_progress) options.on_progress(n, total, task.spec->table + " " + (task.global ? "global" : task.region));
   };
+  // `concurrency` threads run the tasks and the enrichment calls of their
+  // pages: as many requests in flight at most.
   std::vector<std::thread> threads;
-  int n_threads = std::max(1, std::min<int>(options.concurrency, static_cast<int>(total)));
-  for (int i = 0; i < n_threads; ++i) threads.emplace_back(worker);
+  const int n_threads = total == 0 ? 0 : std::max(1, options.concurrency);
+  for (int i = 0; i < n_threads; ++i) threads.emplace_back([&] { work.Work(run_task); });
   for (auto& t : threads) t.join();
 
   if (collector.fatal_) return Fail(*collector.fatal_);

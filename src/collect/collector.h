@@ -2,7 +2,8 @@
 // resource type of the specs — into the inventory store. Failed calls become
 // collection gaps (service, operation, region, resource, error code) and the
 // collection goes on. Items are written page by page, so memory does not
-// grow with the size of the account.
+// grow with the size of the account: a task holds one page at a time while
+// its items' enrichment calls run in parallel on the collection's threads.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,10 @@ struct CollectOptions {
   std::vector<std::string> regions;          // empty: every enabled region (ec2 DescribeRegions)
   std::set<std::string> services;            // empty: all
   std::set<std::string> exclude_services;
-  int concurrency = 16;                      // parallel tasks (resource type x region)
+  // Threads, i.e. API requests in flight at most: they run the tasks
+  // (resource type x region) and the per-item enrichment calls of the pages
+  // those tasks list.
+  int concurrency = 16;
   std::string tool_version;
   // Progress callback (done, total, current task), called from worker threads.
   std::function<void(size_t done, size_t total, const std::string& task)> on_progress;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 
@@ -275,6 +276,7 @@ TEST_F(CollectorFaultTest, BaselineIsComplete) {
   EXPECT_EQ(fake_.RequestCount(), kCleanRequests);
   EXPECT_EQ(s->api_calls, static_cast<uint64_t>(kCleanRequests));
   EXPECT_EQ(s->logical_calls, static_cast<uint64_t>(kCleanRequests));
+  EXPECT_EQ(Count(**store, "SELECT sum(calls) FROM api_calls"), kCleanRequests);  // one per request, pages included
   EXPECT_EQ(Count(**store, "SELECT count(*) FROM resources"), 3 + 1 + 6 + 2 + 3);
 }
 
@@ -445,9 +447,234 @@ TEST_F(CollectorFaultTest, StoreFailingMidwayIsAnErrorNotACrash) {
   ASSERT_FALSE(s);
   EXPECT_TRUE(locked);
   EXPECT_NE(s.error().message, "");
-  // The scan stays "running" (incomplete), as after a crash.
+  // The scan stays "running" while this process lives; once it is gone,
+  // the store reports it incomplete (store_test.cc).
   ASSERT_EQ(sqlite3_exec((*store)->handle(), "PRAGMA query_only=OFF", nullptr, nullptr, nullptr), SQLITE_OK);
   EXPECT_EQ(Count(**store, "SELECT count(*) FROM scans WHERE status='running'"), 1);
+}
+
+// --- Parallel enrichment -----------------------------------------------------
+
+// Counts the requests in flight through the client.
+class CountingTransport final : public aws::HttpTransport {
+ public:
+  Result<aws::HttpResponse> Send(const aws::HttpRequest& request, const aws::HttpOptions& options) override {
+    int now = ++in_flight_;
+    int seen = max_.load();
+    while (now > seen && !max_.compare_exchange_weak(seen, now)) {
+    }
+    auto response = inner_.Send(request, options);
+    --in_flight_;
+    return response;
+  }
+  int max_in_flight() const { return max_.load(); }
+
+ private:
+  aws::CurlTransport inner_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_{0};
+};
+
+SpecSet ParseSpecs(const char* text) {
+  SpecSet set;
+  auto parsed = ParseSpecYaml(text, "test.yaml");
+  EXPECT_TRUE(parsed) << parsed.error().ToString();
+  if (parsed) set.resources = std::move(*parsed);
+  for (const auto& e : ValidateSpecs(set.resources)) ADD_FAILURE() << e.ToString();
+  return set;
+}
+
+std::string ManyBuckets(int n) {
+  std::string body = "<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>o</ID></Owner><Buckets>";
+  for (int i = 0; i < n; ++i)
+    body += "<Bucket><Name>bucket-" + std::to_string(i) + "</Name><CreationDate>2023-01-01T00:00:00.000Z</CreationDate></Bucket>";
+  return body + "</Buckets></ListAllMyBucketsResult>";
+}
+
+const char kTwoCallBucketSpec[] = R"(service: s3
+resources:
+  - table: aws_s3_bucket
+    description: d
+    scope: global
+    list: {operation: ListBuckets, items: Buckets}
+    identity: {id: "{Name}", name: "{Name}"}
+    enrich:
+      - {operation: GetBucketPolicy, params: {Bucket: "{Name}"}, result: Policy, into: Policy}
+      - {operation: GetBucketVersioning, params: {Bucket: "{Name}"}, into: Versioning}
+    columns:
+      - {name: policy, path: Policy, description: d}
+)";
+
+// The calls of a page's items run in parallel, never more than
+// `concurrency` at once, and each item gets its own answers whatever the
+// order they complete in; the documents keep the spec's member order.
+TEST_F(CollectorFaultTest, EnrichmentRunsInParallelWithinTheConcurrency) {
+  constexpr int kBuckets = 24;
+  fake_.AddRoute("s3", "GetBucketVersioning", "GET", "/[^/]+", {"versioning"});
+  fake_.AddResponses("sts", "GetCallerIdentity", {Recorded("query/sts-get-caller-identity/responses/1.http")});
+  fake_.AddResponses("s3", "ListBuckets", {Xml(200, ManyBuckets(kBuckets))});
+  for (int i = 0; i < kBuckets; ++i) {
+    const std::string name = "bucket-" + std::to_string(i);
+    fake_.AddResponses("s3", "GetBucketPolicy", testing::HasParamValues({name}),
+                       {FakeResponse{200, {{"Content-Type", "application/json"}}, R"({"Id":")" + name + R"("})"}});
+  }
+  fake_.AddResponses("s3", "GetBucketVersioning",
+                     {Xml(200, "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>")});
+  fake_.InjectGlobalFault({.kind = FaultKind::kDelay, .times = Fault::kAlways, .delay_ms = 100});
+  auto transport = std::make_shared<CountingTransport>();
+  aws::ClientConfig config;
+  config.region = "us-east-1";
+  config.endpoints.endpoint_url = fake_.endpoint();
+  config.http.read_timeout_ms = 5000;
+  config.clock = &clock_;
+  aws::AwsClient client(config, transport, std::make_shared<StaticCredentials>());
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.concurrency = 6;
+  options.regions = {"us-east-1"};
+  auto started = std::chrono::steady_clock::now();
+  auto s = Collect(client, **store, ParseSpecs(kTwoCallBucketSpec), options);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(s->status, "complete");
+  EXPECT_EQ(s->resources_per_type["aws_s3_bucket"], kBuckets);
+  EXPECT_LE(transport->max_in_flight(), 6);
+  EXPECT_GE(transport->max_in_flight(), 3);  // 48 calls of 100 ms: they overlapped
+  EXPECT_LT(seconds, 48 * 0.100) << "enrichment calls ran one after the other";
+  for (int i = 0; i < kBuckets; ++i) {
+    const std::string name = "bucket-" + std::to_string(i);
+    EXPECT_EQ(Count(**store, "SELECT count(*) FROM resources WHERE id = '" + name + "' AND json_extract(data, '$.Policy') = '{\"Id\":\"" + name + "\"}'"), 1) << name;
+  }
+  // Members in spec order: Name, CreationDate, then Policy, Versioning.
+  std::string doc;
+  ASSERT_TRUE((*store)->Query("SELECT data FROM resources WHERE id = 'bucket-0'",
+                              [&](const auto&, const std::vector<Json>& v) { doc = v[0].get<std::string>(); }));
+  EXPECT_LT(doc.find("\"Policy\""), doc.find("\"Versioning\"")) << doc;
+  EXPECT_EQ(Count(**store, "SELECT calls FROM api_calls WHERE operation = 'GetBucketPolicy'"), kBuckets);
+}
+
+// Concurrency 1: one request at a time, items and their calls in order.
+TEST_F(CollectorFaultTest, ConcurrencyOneCallsInItemOrder) {
+  fake_.AddRoute("s3", "GetBucketVersioning", "GET", "/[^/]+", {"versioning"});
+  fake_.AddResponses("sts", "GetCallerIdentity", {Recorded("query/sts-get-caller-identity/responses/1.http")});
+  fake_.AddResponses("s3", "ListBuckets", {Xml(200, ManyBuckets(3))});
+  fake_.AddResponses("s3", "GetBucketPolicy", {Recorded("rest-xml/s3-get-bucket-policy/responses/1.http")});
+  fake_.AddResponses("s3", "GetBucketVersioning", {Xml(200, "<VersioningConfiguration/>")});
+  auto transport = std::make_shared<CountingTransport>();
+  aws::ClientConfig config;
+  config.region = "us-east-1";
+  config.endpoints.endpoint_url = fake_.endpoint();
+  config.clock = &clock_;
+  aws::AwsClient client(config, transport, std::make_shared<StaticCredentials>());
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.concurrency = 1;
+  options.regions = {"us-east-1"};
+  auto s = Collect(client, **store, ParseSpecs(kTwoCallBucketSpec), options);
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(transport->max_in_flight(), 1);
+  std::vector<std::string> calls;
+  for (const auto& r : fake_.Requests("s3", "")) calls.push_back(r.operation);
+  std::vector<std::string> order;
+  for (const auto& r : fake_.Requests())
+    if (r.service == "s3") order.push_back(r.operation + " " + r.http.path);
+  EXPECT_EQ(order, (std::vector<std::string>{"ListBuckets /", "GetBucketPolicy /bucket-0", "GetBucketVersioning /bucket-0",
+                                             "GetBucketPolicy /bucket-1", "GetBucketVersioning /bucket-1",
+                                             "GetBucketPolicy /bucket-2", "GetBucketVersioning /bucket-2"}));
+}
+
+std::string UsersXml(const std::vector<std::string>& names) {
+  std::string body = "<ListUsersResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListUsersResult><Users>";
+  for (const auto& n : names)
+    body += "<member><UserName>" + n + "</UserName><UserId>AIDA" + n + "</UserId><Path>/</Path><Arn>arn:aws:iam::123456789012:user/" + n +
+            "</Arn><CreateDate>2023-01-01T00:00:00Z</CreateDate></member>";
+  return body + "</Users><IsTruncated>false</IsTruncated></ListUsersResult></ListUsersResponse>";
+}
+
+std::string KeysXml(const std::string& user, const std::vector<std::string>& keys, const std::string& marker) {
+  std::string body = "<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListAccessKeysResult><AccessKeyMetadata>";
+  for (const auto& k : keys)
+    body += "<member><UserName>" + user + "</UserName><AccessKeyId>" + k + "</AccessKeyId><Status>Active</Status></member>";
+  body += "</AccessKeyMetadata><IsTruncated>" + std::string(marker.empty() ? "false" : "true") + "</IsTruncated>";
+  if (!marker.empty()) body += "<Marker>" + marker + "</Marker>";
+  return body + "</ListAccessKeysResult></ListAccessKeysResponse>";
+}
+
+const char kUsersWithKeysSpec[] = R"(service: iam
+resources:
+  - table: aws_iam_user
+    description: d
+    scope: global
+    list: {operation: ListUsers, items: Users}
+    identity: {id: "{UserId}", name: "{UserName}"}
+    enrich:
+      - {operation: ListAccessKeys, params: {UserName: "{UserName}"}, result: AccessKeyMetadata, into: AccessKeys}
+    columns:
+      - {name: access_keys, type: json, path: AccessKeys, description: d}
+)";
+
+// A paginated enrichment (all pages merged) counts one API call per page,
+// as listings do.
+TEST_F(CollectorFaultTest, PaginatedEnrichmentCountsEveryPage) {
+  fake_.AddResponses("sts", "GetCallerIdentity", {Recorded("query/sts-get-caller-identity/responses/1.http")});
+  fake_.AddResponses("iam", "ListUsers", {Xml(200, UsersXml({"alice", "bob"}))});
+  using testing::HasParamValues;
+  fake_.AddResponses("iam", "ListAccessKeys", HasParamValues({"alice", "k2"}), {Xml(200, KeysXml("alice", {"AKIA3"}, "k3"))});
+  fake_.AddResponses("iam", "ListAccessKeys", HasParamValues({"alice", "k3"}), {Xml(200, KeysXml("alice", {"AKIA4"}, ""))});
+  fake_.AddResponses("iam", "ListAccessKeys", HasParamValues({"alice"}), {Xml(200, KeysXml("alice", {"AKIA1", "AKIA2"}, "k2"))});
+  fake_.AddResponses("iam", "ListAccessKeys", HasParamValues({"bob"}), {Xml(200, KeysXml("bob", {}, ""))});
+  auto client = MakeClient();
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.regions = {"us-east-1"};
+  auto s = Collect(*client, **store, ParseSpecs(kUsersWithKeysSpec), options);
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(s->status, "complete");
+  EXPECT_EQ(fake_.RequestCount("iam", "ListAccessKeys"), 4);
+  EXPECT_EQ(Count(**store, "SELECT sum(calls) FROM api_calls WHERE operation = 'ListAccessKeys'"), 4);
+  EXPECT_EQ(Count(**store, "SELECT sum(errors) FROM api_calls WHERE operation = 'ListAccessKeys'"), 0);
+  EXPECT_EQ(Count(**store, "SELECT calls FROM api_calls WHERE operation = 'ListUsers'"), 1);
+  EXPECT_EQ(Count(**store, "SELECT json_array_length(data, '$.AccessKeys') FROM resources WHERE name = 'alice'"), 4);
+  EXPECT_EQ(Count(**store, "SELECT json_array_length(data, '$.AccessKeys') FROM resources WHERE name = 'bob'"), 0);
+  // Every request counted (sts GetCallerIdentity included), none twice.
+  EXPECT_EQ(Count(**store, "SELECT sum(calls) FROM api_calls"), fake_.RequestCount());
+}
+
+// An enrichment whose parameters read what an earlier one stored runs after
+// it (the item's calls in order), still in parallel across items.
+TEST_F(CollectorFaultTest, ChainedEnrichmentsRunInOrderPerItem) {
+  const char spec[] = R"(service: iam
+resources:
+  - table: aws_iam_user
+    description: d
+    scope: global
+    list: {operation: ListUsers, items: Users}
+    identity: {id: "{UserId}", name: "{UserName}"}
+    enrich:
+      - {operation: ListAccessKeys, params: {UserName: "{UserName}"}, result: AccessKeyMetadata, into: AccessKeys}
+      - {operation: ListAccessKeys, params: {UserName: "{AccessKeys.0.UserName}-shadow"}, result: AccessKeyMetadata, into: ShadowKeys}
+    columns:
+      - {name: access_keys, type: json, path: AccessKeys, description: d}
+)";
+  fake_.AddResponses("sts", "GetCallerIdentity", {Recorded("query/sts-get-caller-identity/responses/1.http")});
+  fake_.AddResponses("iam", "ListUsers", {Xml(200, UsersXml({"alice", "bob"}))});
+  using testing::HasParamValues;
+  for (std::string u : {"alice", "bob"}) {
+    fake_.AddResponses("iam", "ListAccessKeys", HasParamValues({u}), {Xml(200, KeysXml(u, {"AKIA" + u}, ""))});
+    fake_.AddResponses("iam", "ListAccessKeys", HasParamValues({u + "-shadow"}), {Xml(200, KeysXml(u, {"SHADOW" + u}, ""))});
+  }
+  auto client = MakeClient();
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.regions = {"us-east-1"};
+  auto s = Collect(*client, **store, ParseSpecs(spec), options);
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(s->gaps, 0);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM resources WHERE json_extract(data, '$.ShadowKeys[0].AccessKeyId') = 'SHADOW' || name"), 2);
 }
 
 }  // namespace

@@ -207,5 +207,57 @@ TEST(DemoAccount, CollectsEveryResourceType) {
   std::filesystem::remove(db + "-shm");
 }
 
+// The demo's per-item answers are keyed by request parameter (bucket, user,
+// ARN...), so parallel enrichment gives the same inventory whatever the
+// order calls complete in: every document, gap and call count alike.
+TEST(DemoAccount, SameInventoryWhateverTheConcurrency) {
+  auto specs = LoadSpecs();
+  ASSERT_TRUE(specs) << specs.error().message;
+  auto collect = [&](int concurrency) {
+    std::vector<std::string> out;
+    testing::FakeAws fake;
+    EXPECT_TRUE(fake.Start());
+    auto loaded = testing::LoadResponseDirectory(fake, testing::SourceDir() + "/demo/aws");
+    EXPECT_TRUE(loaded) << loaded.error().ToString();
+    aws::ClientConfig config;
+    config.region = "us-east-1";
+    config.endpoints.endpoint_url = fake.endpoint();
+    aws::AwsClient client(config, std::make_shared<aws::CurlTransport>(), std::make_shared<StaticCredentials>());
+    std::string db = (std::filesystem::temp_directory_path() /
+                      ("cloudaudit-demo-c" + std::to_string(concurrency) + "-" + std::to_string(::getpid()) + ".db"))
+                         .string();
+    std::filesystem::remove(db);
+    {
+      auto store = store::Store::Open(db);
+      EXPECT_TRUE(store);
+      if (!store) return out;
+      CollectOptions options;
+      options.regions = {"eu-west-1", "us-east-1"};
+      options.concurrency = concurrency;
+      auto summary = Collect(client, **store, *specs, options);
+      EXPECT_TRUE(summary) << summary.error().ToString();
+      auto add = [&](const auto&, const std::vector<Json>& v) {
+        std::string line;
+        for (const auto& x : v) line += (x.is_string() ? x.get<std::string>() : x.dump()) + " | ";
+        out.push_back(line);
+      };
+      EXPECT_TRUE((*store)->Query("SELECT type, region, id, arn, name, tags, data FROM resources ORDER BY type, region, id", add));
+      EXPECT_TRUE((*store)->Query("SELECT type, service, operation, region, resource, error_code FROM gaps "
+                                  "ORDER BY type, service, operation, region, resource, error_code", add));
+      EXPECT_TRUE((*store)->Query("SELECT service, operation, region, calls, errors FROM api_calls "
+                                  "ORDER BY service, operation, region", add));
+    }
+    std::filesystem::remove(db);
+    std::filesystem::remove(db + "-wal");
+    std::filesystem::remove(db + "-shm");
+    return out;
+  };
+  std::vector<std::string> one = collect(1);
+  std::vector<std::string> many = collect(32);
+  ASSERT_GT(one.size(), 100u);
+  ASSERT_EQ(one.size(), many.size());
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(one[i], many[i]);
+}
+
 }  // namespace
 }  // namespace cloudaudit::collect

@@ -1,4 +1,5 @@
-// The resource specs (resources/aws/*.yaml) compiled into the binary.
+// The resource specs (resources/aws/*.yaml) and the managed policies data
+// (resources/managed_policies.yaml) compiled into the binary.
 #pragma once
 
 #include <span>
@@ -11,5 +12,7 @@ struct EmbeddedSpec {
 };
 
 std::span<const EmbeddedSpec> EmbeddedSpecs();
+// resources/managed_policies.yaml (one entry).
+std::span<const EmbeddedSpec> EmbeddedManagedPolicies();
 
 }  // namespace cloudaudit::collect

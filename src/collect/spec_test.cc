@@ -1,5 +1,9 @@
 #include "collect/spec.h"
 
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "collect/permissions.h"
@@ -105,6 +109,77 @@ TEST(Permissions, PolicyCoversEveryCallWithIamActionNames) {
   EXPECT_EQ(actions.find("s3:ListBuckets\""), std::string::npos);
   EXPECT_EQ(IamActionFor("cloudwatch", "DescribeAlarms"), "cloudwatch:DescribeAlarms");
   EXPECT_EQ(IamActionFor("elbv2", "DescribeListeners"), "elasticloadbalancing:DescribeListeners");
+}
+
+TEST(Permissions, IamActionPatternsMatchLikeIam) {
+  EXPECT_TRUE(IamActionMatches("s3:GetBucket*", "s3:GetBucketPolicy"));
+  EXPECT_TRUE(IamActionMatches("s3:getbucket*", "S3:GetBucketPolicy"));  // case-insensitive
+  EXPECT_TRUE(IamActionMatches("ec2:Describe*", "ec2:Describe"));
+  EXPECT_TRUE(IamActionMatches("iam:*", "iam:ListUsers"));
+  EXPECT_TRUE(IamActionMatches("*", "iam:ListUsers"));
+  EXPECT_TRUE(IamActionMatches("iam:List?sers", "iam:ListUsers"));
+  EXPECT_TRUE(IamActionMatches("cloudformation:*Stack*", "cloudformation:DescribeStacks"));
+  EXPECT_FALSE(IamActionMatches("s3:GetBucket*", "s3:GetEncryptionConfiguration"));
+  EXPECT_FALSE(IamActionMatches("s3:GetBucket", "s3:GetBucketPolicy"));
+  EXPECT_FALSE(IamActionMatches("iam:List?sers", "iam:ListUser"));
+  EXPECT_FALSE(IamActionMatches("ec2:Describe*", "ec2s:DescribeInstances"));
+}
+
+TEST(Permissions, ManagedPolicyCoverageOfTheBuiltInSpecs) {
+  auto specs = LoadSpecs();
+  ASSERT_TRUE(specs);
+  auto managed = LoadManagedPolicies();
+  ASSERT_TRUE(managed) << managed.error().ToString();
+  ASSERT_EQ(managed->policies.size(), 2u);
+  EXPECT_EQ(managed->policies[0].name, "SecurityAudit");
+  EXPECT_EQ(managed->policies[1].name, "ViewOnlyAccess");
+  const std::set<std::string> actions = RequiredActions(*specs);
+  EXPECT_EQ(LeastPrivilegePolicy(*specs)["Statement"][0]["Action"].size(), actions.size());
+  auto coverage = ManagedPolicyCoverage(actions, *managed);
+  ASSERT_EQ(coverage.size(), actions.size());
+  auto find = [&](const std::string& action) -> const ActionCoverage& {
+    for (const auto& c : coverage)
+      if (c.action == action) return c;
+    ADD_FAILURE() << action << " not required";
+    static const ActionCoverage none;
+    return none;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(find("s3:GetBucketPolicy").granted_by, (V{"SecurityAudit"}));  // ViewOnlyAccess: no Get*
+  EXPECT_EQ(find("ec2:DescribeInstances").granted_by, (V{"SecurityAudit", "ViewOnlyAccess"}));
+  EXPECT_EQ(find("iam:GetAccountAuthorizationDetails").granted_by, (V{"SecurityAudit"}));
+  EXPECT_TRUE(find("servicequotas:GetServiceQuota").granted_by.empty());
+  EXPECT_TRUE(find("sts:GetCallerIdentity").no_permission_needed);
+
+  std::set<std::string> beyond = ActionsNotGrantedBy(coverage, "SecurityAudit");
+  EXPECT_TRUE(beyond.count("servicequotas:GetServiceQuota"));
+  EXPECT_FALSE(beyond.count("s3:GetBucketPolicy"));
+  EXPECT_FALSE(beyond.count("sts:GetCallerIdentity"));
+  EXPECT_LT(beyond.size(), actions.size() / 2);  // SecurityAudit grants most of what we call
+  Json supplement = PolicyForActions(beyond, "CloudauditBeyondSecurityAudit");
+  EXPECT_EQ(supplement["Statement"][0]["Action"].size(), beyond.size());
+
+  std::string summary = CoverageSummary(coverage, *managed);
+  EXPECT_NE(summary.find(fmt::format("SecurityAudit covers {} of {} actions", actions.size() - beyond.size(), actions.size())),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find(fmt::format("add the other {}", beyond.size())), std::string::npos) << summary;
+  std::string report = CoverageReport(coverage, *managed);
+  EXPECT_NE(report.find("sts:GetCallerIdentity"), std::string::npos);
+  EXPECT_NE(report.find("(needs no permission)"), std::string::npos);
+  EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), static_cast<long>(actions.size() + 2));  // header, rows, summary
+}
+
+TEST(Permissions, ManagedPoliciesFileErrorsNameTheLine) {
+  auto bad = ParseManagedPolicies("policies:\n  - name: X\n    actions: [s3GetBucket]\n", "p.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().file, "p.yaml");
+  EXPECT_EQ(bad.error().line, 3);
+  EXPECT_FALSE(ParseManagedPolicies("policies: []\n", "p.yaml"));
+  EXPECT_FALSE(ParseManagedPolicies("policies:\n  - actions: [s3:Get*]\n", "p.yaml"));
+  auto good = ParseManagedPolicies("no_permission_needed: [sts:GetCallerIdentity]\npolicies:\n  - name: X\n    actions: [s3:Get*]\n", "p.yaml");
+  ASSERT_TRUE(good) << good.error().ToString();
+  EXPECT_EQ(good->policies[0].actions, std::vector<std::string>{"s3:Get*"});
 }
 
 }  // namespace

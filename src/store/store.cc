@@ -1,6 +1,14 @@
 #include "store/store.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -103,7 +111,72 @@ std::string QuoteLiteral(const std::string& text) {
   return out + "'";
 }
 
+std::string ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+std::string BootId() {
+  std::string id = ReadSmallFile("/proc/sys/kernel/random/boot_id");
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+// State (field 3) and start time (field 22) from /proc/<pid>/stat; the
+// command name (field 2) is in parentheses and may hold spaces.
+bool ProcStat(int64_t pid, char* state, std::string* start_ticks) {
+  std::string stat = ReadSmallFile(fmt::format("/proc/{}/stat", pid));
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 3) *state = field.empty() ? '?' : field[0];
+    if (i == 22) {
+      *start_ticks = field;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+ProcessRecord CurrentProcess() {
+  ProcessRecord p;
+  p.pid = static_cast<int64_t>(::getpid());
+  p.host = HostName();
+  char state = 0;
+  std::string ticks;
+  std::string boot = BootId();
+  if (!boot.empty() && ProcStat(p.pid, &state, &ticks)) p.started = boot + "/" + ticks;
+  return p;
+}
+
+bool ProcessIsGone(const ProcessRecord& process) {
+  if (process.pid <= 0) return true;                // written before scans recorded their process
+  if (process.host != HostName()) return false;     // another machine: cannot tell
+  std::string boot, ticks;
+  if (size_t slash = process.started.find('/'); slash != std::string::npos) {
+    boot = process.started.substr(0, slash);
+    ticks = process.started.substr(slash + 1);
+    if (boot != BootId()) return true;  // rebooted since
+  }
+  if (::kill(static_cast<pid_t>(process.pid), 0) != 0 && errno == ESRCH) return true;
+  char state = 0;
+  std::string now_ticks;
+  if (!ProcStat(process.pid, &state, &now_ticks)) return false;  // no /proc: it exists, as far as we know
+  if (state == 'Z' || state == 'X') return true;                 // killed, not yet reaped
+  return !ticks.empty() && now_ticks != ticks;                   // the pid was reused
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
@@ -116,6 +189,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool read_on
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<Store> store(new Store(db));
+  store->read_only_ = read_only;
   if (!read_only) {
     CA_TRY_STATUS(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
     CA_TRY_STATUS(store->Migrate());
@@ -127,8 +201,55 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool read_on
     int64_t v = sqlite3_column_int64(st.get(), 0);
     if (v > kSchemaVersion)
       return MakeError(ErrorCode::kParse, fmt::format("{} has schema version {}, newer than this cloudaudit ({})", path, v, kSchemaVersion));
+    store->schema_version_ = v;
   }
+  CA_TRY_STATUS(store->ReportAbandonedScans());
   return store;
+}
+
+Result<std::vector<int64_t>> Store::AbandonedScans() {
+  const bool has_process = schema_version_ >= 3;
+  Statement st(db_, has_process ? "SELECT id, pid, host, process_started FROM main.scans WHERE status = 'running'"
+                                : "SELECT id FROM main.scans WHERE status = 'running'");
+  if (!st.ok()) return Fail(SqliteError(db_, "reading running scans"));
+  std::vector<int64_t> out;
+  while (st.Step() == SQLITE_ROW) {
+    ProcessRecord p;
+    if (has_process) {
+      p.pid = sqlite3_column_int64(st.get(), 1);
+      p.host = ColumnText(st.get(), 2);
+      p.started = ColumnText(st.get(), 3);
+    }
+    if (ProcessIsGone(p)) out.push_back(sqlite3_column_int64(st.get(), 0));
+  }
+  return out;
+}
+
+Status Store::ReportAbandonedScans() {
+  CA_TRY(std::vector<int64_t> ids, AbandonedScans());
+  if (ids.empty()) return {};
+  if (!read_only_) {
+    for (int64_t id : ids) {
+      CA_TRY_STATUS(Exec(fmt::format("UPDATE main.scans SET status = 'incomplete' WHERE id = {} AND status = 'running'", id)));
+    }
+    return {};
+  }
+  // Read-only: a TEMP view named like the table shadows it for unqualified
+  // names, with the same columns in the same order.
+  std::string ids_sql;
+  for (int64_t id : ids) ids_sql += (ids_sql.empty() ? "" : ",") + std::to_string(id);
+  std::string columns;
+  {
+    Statement st(db_, "SELECT name FROM pragma_table_info('scans', 'main') ORDER BY cid");
+    if (!st.ok()) return Fail(SqliteError(db_, "reading the scans table"));
+    while (st.Step() == SQLITE_ROW) {
+      std::string name = ColumnText(st.get(), 0);
+      if (!columns.empty()) columns += ", ";
+      columns += name == "status" ? fmt::format("CASE WHEN id IN ({}) THEN 'incomplete' ELSE status END AS status", ids_sql)
+                                  : QuoteIdent(name);
+    }
+  }
+  return Exec(fmt::format("DROP VIEW IF EXISTS temp.scans; CREATE TEMP VIEW scans AS SELECT {} FROM main.scans", columns));
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -187,7 +308,51 @@ Status Store::Migrate() {
         errors INTEGER NOT NULL,
         elapsed_ms INTEGER NOT NULL);
       )sql",
+      // 2: rule evaluation. Findings of a scan, with a snapshot of the rules
+      // that produced them so reports need nothing but the store.
+      R"sql(
+      CREATE TABLE evaluations(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        tool_version TEXT NOT NULL,
+        selection TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL);
+      CREATE TABLE scan_rules(
+        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        rule_id TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY(scan_id, rule_id));
+      CREATE TABLE findings(
+        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        finding_id TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        service TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        resource_name TEXT,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        evidence TEXT,
+        remediation_cli TEXT,
+        suppression TEXT,
+        evaluated_at TEXT NOT NULL,
+        PRIMARY KEY(scan_id, finding_id));
+      CREATE INDEX findings_by_rule ON findings(scan_id, rule_id);
+      CREATE INDEX findings_by_id ON findings(finding_id, scan_id);
+      )sql",
+      // 3: the process collecting a scan, so that a scan whose process died
+      // (kill -9, crash) reads as incomplete rather than running forever.
+      R"sql(
+      ALTER TABLE scans ADD COLUMN pid INTEGER;
+      ALTER TABLE scans ADD COLUMN host TEXT;
+      ALTER TABLE scans ADD COLUMN process_started TEXT;
+      )sql",
   };
+  static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
   CA_TRY_STATUS(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
   int64_t version = 0;
   {
@@ -221,13 +386,18 @@ Status Store::Migrate() {
 Result<int64_t> Store::BeginScan(const ScanInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
-               "INSERT INTO scans(account_id, partition, regions, started_at, tool_version, status) VALUES (?,?,?,?,?,'running')");
+               "INSERT INTO scans(account_id, partition, regions, started_at, tool_version, status, pid, host, "
+               "process_started) VALUES (?,?,?,?,?,'running',?,?,?)");
   if (!st.ok()) return Fail(SqliteError(db_, "BeginScan"));
+  const ProcessRecord process = info.process.pid > 0 ? info.process : CurrentProcess();
   st.Bind(1, info.account_id);
   st.Bind(2, info.partition.empty() ? std::string("aws") : info.partition);
   st.Bind(3, JoinRegions(info.regions));
   st.Bind(4, info.started_at.empty() ? FormatIso8601Utc(NowEpochSeconds()) : info.started_at);
   st.Bind(5, info.tool_version);
+  st.Bind(6, process.pid);
+  st.Bind(7, process.host);
+  st.Bind(8, process.started);
   if (st.Step() != SQLITE_DONE) return Fail(SqliteError(db_, "BeginScan"));
   return sqlite3_last_insert_rowid(db_);
 }
@@ -302,7 +472,14 @@ Status Store::AddApiStats(int64_t scan_id, const std::vector<ApiCallStat>& stats
 
 Result<std::vector<ScanInfo>> Store::ListScans() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, "SELECT id, account_id, partition, regions, started_at, COALESCE(ended_at,''), tool_version, status FROM scans ORDER BY id");
+  // Scans whose process died since the store was opened.
+  CA_TRY(std::vector<int64_t> abandoned, AbandonedScans());
+  if (!abandoned.empty() && !read_only_) CA_TRY_STATUS(ReportAbandonedScans());
+  const bool has_process = schema_version_ >= 3;
+  Statement st(db_, std::string("SELECT id, account_id, partition, regions, started_at, COALESCE(ended_at,''), tool_version, "
+                                "status") +
+                        (has_process ? ", COALESCE(pid, 0), COALESCE(host, ''), COALESCE(process_started, '')" : "") +
+                        " FROM main.scans ORDER BY id");
   if (!st.ok()) return Fail(SqliteError(db_, "ListScans"));
   std::vector<ScanInfo> out;
   while (st.Step() == SQLITE_ROW) {
@@ -315,6 +492,13 @@ Result<std::vector<ScanInfo>> Store::ListScans() {
     s.ended_at = ColumnText(st.get(), 5);
     s.tool_version = ColumnText(st.get(), 6);
     s.status = ColumnText(st.get(), 7);
+    if (has_process) {
+      s.process.pid = sqlite3_column_int64(st.get(), 8);
+      s.process.host = ColumnText(st.get(), 9);
+      s.process.started = ColumnText(st.get(), 10);
+    }
+    if (s.status == "running" && std::find(abandoned.begin(), abandoned.end(), s.id) != abandoned.end())
+      s.status = "incomplete";
     out.push_back(std::move(s));
   }
   return out;
@@ -389,6 +573,140 @@ Status Store::Query(const std::string& sql,
     }
   }
   return {};
+}
+
+Result<std::vector<Gap>> Store::ListGaps(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "SELECT type, service, operation, region, resource, error_code, message FROM gaps WHERE scan_id=? ORDER BY rowid");
+  if (!st.ok()) return Fail(SqliteError(db_, "ListGaps"));
+  st.Bind(1, scan_id);
+  std::vector<Gap> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    Gap g;
+    g.type = ColumnText(st.get(), 0);
+    g.service = ColumnText(st.get(), 1);
+    g.operation = ColumnText(st.get(), 2);
+    g.region = ColumnText(st.get(), 3);
+    g.resource = ColumnText(st.get(), 4);
+    g.error_code = ColumnText(st.get(), 5);
+    g.message = ColumnText(st.get(), 6);
+    out.push_back(std::move(g));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListGaps"));
+  return out;
+}
+
+Status Store::SaveEvaluation(int64_t scan_id, const EvaluationRecord& record, const std::vector<FindingRow>& findings) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(SqliteError(db_, "SaveEvaluation"));
+  auto fail = [&]() {
+    Error e = SqliteError(db_, "SaveEvaluation");
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return Fail(std::move(e));
+  };
+  {
+    Statement del(db_, "DELETE FROM findings WHERE scan_id=? AND rule_id=?");
+    Statement snap(db_, "INSERT OR REPLACE INTO scan_rules(scan_id, rule_id, document) VALUES (?,?,?)");
+    if (!del.ok() || !snap.ok()) return fail();
+    for (const auto& [rule_id, doc] : record.rules) {
+      del.Bind(1, scan_id);
+      del.Bind(2, rule_id);
+      if (del.Step() != SQLITE_DONE) return fail();
+      del.Reset();
+      snap.Bind(1, scan_id);
+      snap.Bind(2, rule_id);
+      snap.Bind(3, doc.dump());
+      if (snap.Step() != SQLITE_DONE) return fail();
+      snap.Reset();
+    }
+    Statement ins(db_,
+                  "INSERT OR REPLACE INTO findings(scan_id, finding_id, rule_id, service, severity, account_id, region, resource, "
+                  "resource_name, status, reason, evidence, remediation_cli, suppression, evaluated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!ins.ok()) return fail();
+    for (const auto& f : findings) {
+      ins.Bind(1, scan_id);
+      ins.Bind(2, f.finding_id);
+      ins.Bind(3, f.rule_id);
+      ins.Bind(4, f.service);
+      ins.Bind(5, f.severity);
+      ins.Bind(6, f.account_id);
+      ins.Bind(7, f.region);
+      ins.Bind(8, f.resource);
+      ins.Bind(9, f.resource_name);
+      ins.Bind(10, f.status);
+      ins.Bind(11, f.reason);
+      if (f.evidence.empty()) ins.BindNull(12);
+      else ins.Bind(12, f.evidence);
+      if (f.remediation_cli.empty()) ins.BindNull(13);
+      else ins.Bind(13, f.remediation_cli);
+      if (f.suppression.is_null()) ins.BindNull(14);
+      else ins.Bind(14, f.suppression.dump());
+      ins.Bind(15, record.ended_at);
+      if (ins.Step() != SQLITE_DONE) return fail();
+      ins.Reset();
+    }
+    Statement ev(db_, "INSERT INTO evaluations(scan_id, started_at, ended_at, tool_version, selection, status) VALUES (?,?,?,?,?,?)");
+    if (!ev.ok()) return fail();
+    ev.Bind(1, scan_id);
+    ev.Bind(2, record.started_at);
+    ev.Bind(3, record.ended_at);
+    ev.Bind(4, record.tool_version);
+    ev.Bind(5, record.selection.dump());
+    ev.Bind(6, record.status);
+    if (ev.Step() != SQLITE_DONE) return fail();
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail();
+  return {};
+}
+
+Result<std::vector<FindingRow>> Store::ListFindings(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT finding_id, rule_id, service, severity, account_id, region, resource, COALESCE(resource_name,''), status, reason, "
+               "COALESCE(evidence,''), COALESCE(remediation_cli,''), suppression FROM findings WHERE scan_id=? ORDER BY rule_id, resource");
+  if (!st.ok()) return Fail(SqliteError(db_, "ListFindings"));
+  st.Bind(1, scan_id);
+  std::vector<FindingRow> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    FindingRow f;
+    f.finding_id = ColumnText(st.get(), 0);
+    f.rule_id = ColumnText(st.get(), 1);
+    f.service = ColumnText(st.get(), 2);
+    f.severity = ColumnText(st.get(), 3);
+    f.account_id = ColumnText(st.get(), 4);
+    f.region = ColumnText(st.get(), 5);
+    f.resource = ColumnText(st.get(), 6);
+    f.resource_name = ColumnText(st.get(), 7);
+    f.status = ColumnText(st.get(), 8);
+    f.reason = ColumnText(st.get(), 9);
+    f.evidence = ColumnText(st.get(), 10);
+    f.remediation_cli = ColumnText(st.get(), 11);
+    if (sqlite3_column_type(st.get(), 12) != SQLITE_NULL) {
+      auto parsed = ParseJson(ColumnText(st.get(), 12));
+      if (parsed) f.suppression = std::move(*parsed);
+    }
+    out.push_back(std::move(f));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListFindings"));
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, Json>>> Store::ListScanRules(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "SELECT rule_id, document FROM scan_rules WHERE scan_id=? ORDER BY rule_id");
+  if (!st.ok()) return Fail(SqliteError(db_, "ListScanRules"));
+  st.Bind(1, scan_id);
+  std::vector<std::pair<std::string, Json>> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    auto doc = ParseJson(ColumnText(st.get(), 1));
+    if (!doc) return MakeError(ErrorCode::kParse, "scan_rules holds a document that is not JSON: " + doc.error().message);
+    out.emplace_back(ColumnText(st.get(), 0), std::move(*doc));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListScanRules"));
+  return out;
 }
 
 }  // namespace cloudaudit::store

@@ -3,9 +3,14 @@
 // and API call statistics. Several scans and accounts can live in one file.
 //
 // Thread safety: a Store serializes its own writes (one connection, one
-// mutex); use one Store per process per file. A scan interrupted by kill -9
-// leaves the file readable with the scan's status still "running", which
-// readers report as incomplete.
+// mutex); use one Store per process per file.
+//
+// A scan records the process collecting it (pid, host, start identity). A
+// scan interrupted by kill -9, a crash or a power loss stays "running" in the
+// file; Open and ListScans report it as "incomplete" once its process is
+// known to be gone (same host, no such process any more), and a store opened
+// for writing persists that. A read-only store shows it through a TEMP view
+// named `scans` that shadows the table, so SQL on `scans` agrees.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +27,22 @@ struct sqlite3;
 
 namespace cloudaudit::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 3;
+
+// The process that writes a scan. `started` tells a live process from a
+// later one that got the same pid: "<boot id>/<start time in clock ticks>"
+// on Linux, empty elsewhere.
+struct ProcessRecord {
+  int64_t pid = 0;
+  std::string host;
+  std::string started;
+};
+ProcessRecord CurrentProcess();
+// True when `process` is known to have ended: no process recorded (scans
+// written before schema 3), the machine rebooted, no such pid, a zombie, or
+// the pid now belongs to a later process. False while it runs, and when it
+// cannot be told (another host).
+bool ProcessIsGone(const ProcessRecord& process);
 
 struct ScanInfo {
   int64_t id = 0;
@@ -32,7 +52,10 @@ struct ScanInfo {
   std::string started_at;  // ISO-8601 UTC
   std::string ended_at;
   std::string tool_version;
-  std::string status;  // running | complete | partial | failed
+  // running | complete | partial | failed | incomplete (its process ended
+  // without finishing it)
+  std::string status;
+  ProcessRecord process;  // BeginScan: pid 0 records the calling process
 };
 
 struct ResourceRow {
@@ -62,6 +85,25 @@ struct ApiCallStat {
   int64_t elapsed_ms = 0;
 };
 
+// One result of one rule for one resource (see src/rules).
+struct FindingRow {
+  std::string finding_id;  // stable: hash of rule id, account, region, resource
+  std::string rule_id, service, severity;
+  std::string account_id, region, resource, resource_name;
+  std::string status;  // ok | alarm | skip | error
+  std::string reason;
+  std::string evidence;         // JSON text, may be empty
+  std::string remediation_cli;  // filled-in CLI commands for alarms
+  Json suppression;             // null, or the suppression that applies
+};
+
+// The result of evaluating a set of rules over one scan.
+struct EvaluationRecord {
+  std::string started_at, ended_at, tool_version, status;
+  Json selection = Json::object();
+  std::vector<std::pair<std::string, Json>> rules;  // rule id -> metadata document
+};
+
 // A column of a per-resource-type view.
 struct ViewColumn {
   std::string name;
@@ -78,6 +120,8 @@ class Store {
  public:
   // Opens or creates `path`, applying migrations. kParse for a file that is
   // not a cloudaudit store (or from a newer version), kIo when unreadable.
+  // Running scans whose process is gone read as incomplete from then on
+  // (persisted unless read_only).
   static Result<std::unique_ptr<Store>> Open(const std::string& path, bool read_only = false);
   ~Store();
 
@@ -89,6 +133,8 @@ class Store {
   Status AddGap(int64_t scan_id, const Gap& gap);
   Status AddApiStats(int64_t scan_id, const std::vector<ApiCallStat>& stats);
 
+  // Every scan, oldest first; a running scan whose process is gone is
+  // reported (and, unless read-only, recorded) as incomplete.
   Result<std::vector<ScanInfo>> ListScans();
   // The newest scan id (complete or not); kNotFound when the store is empty.
   Result<int64_t> LatestScanId();
@@ -105,14 +151,29 @@ class Store {
   Status Query(const std::string& sql,
                const std::function<void(const std::vector<std::string>& names, const std::vector<Json>& values)>& on_row);
 
+  Result<std::vector<Gap>> ListGaps(int64_t scan_id);
+  // Replaces the findings of the evaluated rules (others of the scan stay)
+  // and records the evaluation and the rules' metadata, in one transaction.
+  Status SaveEvaluation(int64_t scan_id, const EvaluationRecord& record, const std::vector<FindingRow>& findings);
+  // Findings of a scan (all rules), ordered by rule and resource.
+  Result<std::vector<FindingRow>> ListFindings(int64_t scan_id);
+  // Rule metadata stored with a scan's findings.
+  Result<std::vector<std::pair<std::string, Json>>> ListScanRules(int64_t scan_id);
+
   sqlite3* handle() { return db_; }
 
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   Status Exec(const std::string& sql);
   Status Migrate();
+  // Running scans whose process is gone. Caller holds mu_ (or is Open).
+  Result<std::vector<int64_t>> AbandonedScans();
+  // Records them as incomplete, or (read-only) shows them so via a TEMP view.
+  Status ReportAbandonedScans();
 
   sqlite3* db_ = nullptr;
+  bool read_only_ = false;
+  int64_t schema_version_ = kSchemaVersion;
   std::mutex mu_;
 };
 

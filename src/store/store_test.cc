@@ -1,6 +1,9 @@
 #include "store/store.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -84,6 +87,7 @@ TEST_F(StoreTest, RefusesForeignAndCorruptFiles) {
   EXPECT_FALSE(Store::Open(Path("missing.db"), /*read_only=*/true));
 }
 
+// The process that began the scan (this one) still runs: "running".
 TEST_F(StoreTest, UnfinishedScanStaysRunningAndReadable) {
   {
     auto store = Store::Open(Path("a.db"));
@@ -99,6 +103,119 @@ TEST_F(StoreTest, UnfinishedScanStaysRunningAndReadable) {
   ASSERT_EQ(scans->size(), 1u);
   EXPECT_EQ((*scans)[0].status, "running");
   EXPECT_EQ((*reader)->LatestScanId().value(), (*scans)[0].id);
+}
+
+int64_t CountWhere(Store& store, const std::string& sql) {
+  int64_t n = -1;
+  EXPECT_TRUE(store.Query(sql, [&](const auto&, const std::vector<Json>& v) { n = v[0].get<int64_t>(); })) << sql;
+  return n;
+}
+
+// Kills the child on every way out of the test.
+struct ChildGuard {
+  pid_t pid = -1;
+  ~ChildGuard() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// A real kill -9 of the process writing a scan: a store opened before the
+// kill reports the scan running, then incomplete; a reader sees incomplete
+// (also through SQL on `scans`) without writing; a writer records it.
+TEST_F(StoreTest, ScanOfAProcessKilledWithSigkillIsIncomplete) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ChildGuard child;
+  child.pid = ::fork();
+  ASSERT_GE(child.pid, 0);
+  if (child.pid == 0) {
+    ::close(ready[0]);
+    auto store = Store::Open(Path("a.db"));
+    if (!store) ::_exit(2);
+    auto scan = (*store)->BeginScan({});
+    if (!scan || !(*store)->AddResources(*scan, {Row("alice", Json{{"UserName", "alice"}})})) ::_exit(3);
+    char c = 'r';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(4);
+    while (true) ::pause();  // "collecting" until killed
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+
+  auto writer = Store::Open(Path("a.db"));
+  ASSERT_TRUE(writer) << writer.error().ToString();
+  auto before = (*writer)->ListScans();
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ((*before)[0].status, "running");
+  EXPECT_EQ((*before)[0].process.pid, child.pid);
+  EXPECT_FALSE(ProcessIsGone((*before)[0].process));
+
+  ASSERT_EQ(::kill(child.pid, SIGKILL), 0);
+  // Killed but not reaped yet (a zombie): already gone.
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = ProcessIsGone((*before)[0].process);
+    if (!gone) ::usleep(10'000);
+  }
+  EXPECT_TRUE(gone);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child.pid, &status, 0), child.pid);
+  child.pid = -1;
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_TRUE(ProcessIsGone((*before)[0].process));
+
+  {
+    auto reader = Store::Open(Path("a.db"), /*read_only=*/true);
+    ASSERT_TRUE(reader) << reader.error().ToString();
+    auto scans = (*reader)->ListScans();
+    ASSERT_TRUE(scans);
+    EXPECT_EQ((*scans)[0].status, "incomplete");
+    EXPECT_EQ(CountWhere(**reader, "SELECT count(*) FROM scans WHERE status = 'incomplete'"), 1);
+    EXPECT_EQ(CountWhere(**reader, "SELECT count(*) FROM main.scans WHERE status = 'running'"), 1);  // not written
+    EXPECT_EQ(CountWhere(**reader, "SELECT count(*) FROM resources"), 1);
+  }
+  // The store opened before the kill notices it when listing, and records it.
+  auto after = (*writer)->ListScans();
+  ASSERT_TRUE(after);
+  EXPECT_EQ((*after)[0].status, "incomplete");
+  EXPECT_EQ(CountWhere(**writer, "SELECT count(*) FROM main.scans WHERE status = 'incomplete'"), 1);
+}
+
+TEST_F(StoreTest, OpeningForWritingRecordsAbandonedScans) {
+  {
+    auto store = Store::Open(Path("a.db"));
+    ASSERT_TRUE(store);
+    ProcessRecord me = CurrentProcess();
+    ScanInfo reused;  // our pid, but a process that started at another time
+    reused.process = me;
+    reused.process.started = me.started.empty() ? "" : me.started + "0";
+    ScanInfo remote;  // another machine: cannot be told, stays running
+    remote.process = {1, "some-other-host", ""};
+    ScanInfo legacy;  // a scan of a store from before schema 3: no process
+    ASSERT_TRUE((*store)->BeginScan(reused));
+    ASSERT_TRUE((*store)->BeginScan(remote));
+    auto legacy_id = (*store)->BeginScan(legacy);
+    ASSERT_TRUE(legacy_id);
+    ASSERT_TRUE((*store)->BeginScan({}));  // this process: running
+    ASSERT_EQ(sqlite3_exec((*store)->handle(),
+                           ("UPDATE scans SET pid = NULL, host = NULL, process_started = NULL WHERE id = " +
+                            std::to_string(*legacy_id)).c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+  auto store = Store::Open(Path("a.db"));
+  ASSERT_TRUE(store);
+  std::vector<std::string> statuses;
+  ASSERT_TRUE((*store)->Query("SELECT status FROM main.scans ORDER BY id",
+                              [&](const auto&, const std::vector<Json>& v) { statuses.push_back(v[0]); }));
+  const bool has_proc = !CurrentProcess().started.empty();
+  EXPECT_EQ(statuses, (std::vector<std::string>{has_proc ? "incomplete" : "running", "running", "incomplete", "running"}));
+  EXPECT_EQ(CurrentProcess().pid, static_cast<int64_t>(::getpid()));
 }
 
 }  // namespace

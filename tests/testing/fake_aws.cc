@@ -290,6 +290,44 @@ std::optional<std::string> ReceivedRequest::Param(std::string_view name) const {
   return std::nullopt;
 }
 
+namespace {
+
+void JsonLeaves(const Json& node, std::vector<std::string>* out) {
+  if (node.is_object() || node.is_array()) {
+    for (const auto& child : node) JsonLeaves(child, out);
+  } else if (node.is_string()) {
+    out->push_back(node.get<std::string>());
+  } else if (!node.is_null()) {
+    out->push_back(node.dump());
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> ReceivedRequest::ParamValues() const {
+  std::vector<std::string> values;
+  for (auto& [key, value] : ParsePairs(http.query, false)) values.push_back(std::move(value));
+  if (IsFormBody(http)) {
+    for (auto& [key, value] : ParsePairs(http.body, true)) values.push_back(std::move(value));
+  }
+  std::string_view body = Trim(http.body);
+  if (body.starts_with("{")) {
+    if (auto json = ParseJson(body)) JsonLeaves(*json, &values);
+  }
+  for (const std::string& segment : Split(http.path, '/'))
+    if (!segment.empty()) values.push_back(UriDecode(segment, false));
+  return values;
+}
+
+RequestPredicate HasParamValues(std::vector<std::string> values) {
+  return [values = std::move(values)](const ReceivedRequest& request) {
+    const std::vector<std::string> have = request.ParamValues();
+    return std::all_of(values.begin(), values.end(), [&](const std::string& v) {
+      return std::find(have.begin(), have.end(), v) != have.end();
+    });
+  };
+}
+
 RequestPredicate ParamEquals(std::string name, std::string value) {
   return [name = std::move(name), value = std::move(value)](const ReceivedRequest& request) {
     return request.Param(name) == value;
@@ -357,7 +395,8 @@ Status FakeAws::Start(int port) {
   if (impl.started) return MakeError(ErrorCode::kInvalidArgument, "FakeAws already started");
   impl.started = true;
   Server& server = impl.server;
-  server.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  const size_t threads = static_cast<size_t>(std::max(1, impl.options.threads));
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Without it Nagle holds the body behind the headers until the client's
   // delayed ACK: 40 ms per call.
   server.set_tcp_nodelay(true);
@@ -892,23 +931,44 @@ Status LoadResponseDirectory(FakeAws& fake, const std::string& dir) {
   std::sort(services.begin(), services.end());
   for (const fs::path& service_dir : services) {
     const std::string service = service_dir.filename().string();
-    // operation -> (n -> response); n = 0 for the unnumbered file.
-    std::map<std::string, std::map<int, FakeResponse>> operations;
-    for (const auto& entry : fs::directory_iterator(service_dir, ec)) {
-      const fs::path& path = entry.path();
+    // (operation, key values) -> (n -> response, file name); n = 0 for the
+    // unnumbered file; no key values for the unkeyed answers.
+    struct Numbered {
+      std::map<int, FakeResponse> responses;
+      std::string name;  // the first file's name, for ordering and messages
+    };
+    std::map<std::pair<std::string, std::vector<std::string>>, Numbered> answers;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(service_dir, ec)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& path : files) {
       const std::string name = path.filename().string();
       if (name == "routes") {
         CA_TRY_STATUS(LoadRoutes(fake, service, path));
         continue;
       }
       if (path.extension() != ".http") continue;
+      // <Operation>[.<n>][@<value>...]
       std::string stem = path.stem().string();
+      std::vector<std::string> values;
+      if (size_t at = stem.find('@'); at != std::string::npos) {
+        for (const std::string& raw : Split(std::string_view(stem).substr(at + 1), '@')) {
+          if (raw.empty()) {
+            return MakeError(ErrorCode::kInvalidArgument,
+                             path.string() + ": empty key value (expected <Operation>@<value>[@<value>...].http)");
+          }
+          values.push_back(UriDecode(raw, false));
+        }
+        stem.resize(at);
+      }
       int n = 0;
       if (size_t dot = stem.rfind('.'); dot != std::string::npos) {
         const std::string digits = stem.substr(dot + 1);
         if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit) || std::stoi(digits) < 1) {
           return MakeError(ErrorCode::kInvalidArgument,
-                           path.string() + ": expected <Operation>.http or <Operation>.<n>.http with n >= 1");
+                           path.string() +
+                               ": expected <Operation>[.<n>][@<value>...].http with n >= 1 (a value's '/', '@' "
+                               "and '%' written %2F, %40, %25)");
         }
         n = std::stoi(digits);
         stem.resize(dot);
@@ -920,28 +980,49 @@ Status LoadResponseDirectory(FakeAws& fake, const std::string& dir) {
         e.file = path.string();
         return Fail(std::move(e));
       }
-      operations[stem][n] = std::move(*response);
+      Numbered& numbered = answers[{stem, values}];
+      if (numbered.name.empty()) numbered.name = name;
+      numbered.responses[n] = std::move(*response);
     }
-    for (auto& [operation, numbered] : operations) {
+    auto sequence_of = [&](const std::string& operation, Numbered& numbered) -> Result<std::vector<FakeResponse>> {
       std::vector<FakeResponse> sequence;
-      if (numbered.count(0) > 0) {
-        if (numbered.size() > 1) {
-          return MakeError(ErrorCode::kInvalidArgument, fmt::format("{}: both {}.http and numbered {}.<n>.http",
-                                                                    service_dir.string(), operation, operation));
+      if (numbered.responses.count(0) > 0) {
+        if (numbered.responses.size() > 1) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           fmt::format("{}: both {} and numbered answers of the same call", service_dir.string(),
+                                       numbered.name));
         }
-        sequence.push_back(std::move(numbered[0]));
-      } else {
-        int expected = 1;
-        for (auto& [n, response] : numbered) {
-          if (n != expected) {
-            return MakeError(ErrorCode::kInvalidArgument,
-                             fmt::format("{}: {}.{}.http is missing", service_dir.string(), operation, expected));
-          }
-          ++expected;
-          sequence.push_back(std::move(response));
-        }
+        sequence.push_back(std::move(numbered.responses[0]));
+        return sequence;
       }
-      fake.AddResponses(service, operation, std::move(sequence));
+      int expected = 1;
+      for (auto& [n, response] : numbered.responses) {
+        if (n != expected) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           fmt::format("{}: {}.{}.http is missing (numbered like {})", service_dir.string(), operation,
+                                       expected, numbered.name));
+        }
+        ++expected;
+        sequence.push_back(std::move(response));
+      }
+      return sequence;
+    };
+    // Keyed answers first, the most specific (most values) first, then by name.
+    std::vector<std::pair<const std::pair<std::string, std::vector<std::string>>*, Numbered*>> keyed;
+    for (auto& [key, numbered] : answers)
+      if (!key.second.empty()) keyed.emplace_back(&key, &numbered);
+    std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+      if (a.first->second.size() != b.first->second.size()) return a.first->second.size() > b.first->second.size();
+      return a.second->name < b.second->name;
+    });
+    for (auto& [key, numbered] : keyed) {
+      CA_TRY(auto sequence, sequence_of(key->first, *numbered));
+      fake.AddResponses(service, key->first, HasParamValues(key->second), std::move(sequence));
+    }
+    for (auto& [key, numbered] : answers) {
+      if (!key.second.empty()) continue;
+      CA_TRY(auto sequence, sequence_of(key.first, numbered));
+      fake.AddResponses(service, key.first, std::move(sequence));
     }
   }
   return {};

@@ -12,7 +12,9 @@
 //     route (rest-json, rest-xml);
 //   - answers with scripted responses per (service, operation): the n-th
 //     call gets the n-th response, the last one repeats; scripts may be
-//     selected by a predicate on the request, e.g. a pagination token;
+//     selected by a predicate on the request, e.g. a pagination token, or
+//     keyed by request parameter values (HasParamValues: the answer for one
+//     bucket, user or ARN, whatever order concurrent callers come in);
 //   - records every request (method, path, query, headers, body, and what it
 //     answered);
 //   - injects faults per (service, operation) or globally: throttling, 500,
@@ -79,12 +81,22 @@ struct ReceivedRequest {
   // the form body (query, ec2) or a top-level member of a JSON body (other
   // than strings dumped as JSON). nullopt when absent.
   std::optional<std::string> Param(std::string_view name) const;
+  // Every parameter value of the request wherever the protocol puts it: the
+  // values of the query string and of a form body, the string, number and
+  // boolean leaves of a JSON body (at any depth), and the URI-decoded
+  // segments of the path (where REST services put bucket names, function
+  // names, ARNs...).
+  std::vector<std::string> ParamValues() const;
 };
 
 using RequestPredicate = std::function<bool(const ReceivedRequest&)>;
 // For multi-page listings: the parameter has this value / is absent.
 RequestPredicate ParamEquals(std::string name, std::string value);
 RequestPredicate ParamAbsent(std::string name);
+// Keyed answers: every one of `values` is among the request's ParamValues()
+// ({"my-bucket"} for S3 GET /my-bucket?policy, {"alice"} for iam
+// ListAccessKeys UserName=alice, {"arn:...", "API_GATEWAY"} for two).
+RequestPredicate HasParamValues(std::vector<std::string> values);
 
 enum class FaultKind {
   kThrottle,            // the protocol's throttling error: query Throttling 400, ec2 RequestLimitExceeded 503,
@@ -115,6 +127,10 @@ class FakeAws {
     // Called from a server thread for each request once its answer is
     // decided, before it is sent (for logging). Must not call back into the fake.
     std::function<void(const ReceivedRequest&)> on_request;
+    // Server threads. Each open (keep-alive) connection holds one, so this
+    // bounds the client connections served at once: keep it above the
+    // clients' concurrency, or requests queue in the fake.
+    int threads = 64;
   };
   // AKIDEXAMPLE / wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, the AWS docs' keys.
   static aws::Credentials TestCredentials();
@@ -184,6 +200,14 @@ class FakeAws {
 // cloudaudit-fake-aws --responses):
 //   DIR/<service>/<Operation>.http      the answer to every call
 //   DIR/<service>/<Operation>.<n>.http  the answer to the n-th call (n = 1, 2, ...; the last repeats)
+//   DIR/<service>/<Operation>@<value>[@<value>...].http
+//                                       keyed: the answer to the calls having every <value> among
+//                                       their ParamValues() (GetBucketPolicy@my-bucket.http), whatever
+//                                       the order of the calls. In a value, '/', '@' and '%' are
+//                                       written %2F, %40 and %25 (any %XX is decoded). Keyed answers
+//                                       are tried before unkeyed ones, those with more values first,
+//                                       then in file name order; <Operation>.<n>@<value>.http is the
+//                                       n-th call with that key.
 //   DIR/<service>/routes                rest-json / rest-xml operations, one per line:
 //                                         <Operation> <METHOD> <path-regex> [<query-key>...]
 //                                       plus optionally "protocol <name>"; '#' starts a comment

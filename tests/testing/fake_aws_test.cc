@@ -474,6 +474,56 @@ TEST_F(FakeAwsTest, LoadsAResponseDirectory) {
   EXPECT_EQ(fake_.RequestCount("s3", "ListBuckets"), 1);
 }
 
+// Keyed answers: one per bucket / user / ARN, whatever the order of the
+// calls; the unkeyed file answers every other value.
+TEST_F(FakeAwsTest, LoadsKeyedAnswersOfAResponseDirectory) {
+  ResponseDirectory dir;
+  dir.Write("s3/routes", "ListBuckets GET /\nGetBucketPolicy GET /[^/]+ policy\n");
+  dir.Write("s3/GetBucketPolicy@logs.eu.http", "HTTP/1.1 200 OK\n\nlogs policy");
+  dir.Write("s3/GetBucketPolicy@site.http", "HTTP/1.1 200 OK\n\nsite policy");
+  dir.Write("iam/ListAccessKeys@alice.http", "HTTP/1.1 200 OK\n\nalice keys");
+  dir.Write("iam/ListAccessKeys.1@bob.http", "HTTP/1.1 200 OK\n\nbob keys 1");
+  dir.Write("iam/ListAccessKeys.2@bob.http", "HTTP/1.1 200 OK\n\nbob keys 2");
+  dir.Write("iam/ListAccessKeys.http", "HTTP/1.1 200 OK\n\nanyone's keys");
+  dir.Write("logs/DescribeLogStreams@arn:aws:logs:x%2Fy.http", "HTTP/1.1 200 OK\n\none");
+  dir.Write("logs/DescribeLogStreams@arn:aws:logs:x%2Fy@t2.http", "HTTP/1.1 200 OK\n\ntwo");
+  dir.Write("lambda/routes", "ListTags GET /2017-03-31/tags/.+\n");
+  dir.Write("lambda/ListTags@arn:aws:lambda:us-east-1:1:function:f.http", "HTTP/1.1 200 OK\n\nf tags");
+  ASSERT_TRUE(LoadResponseDirectory(fake_, dir.path()));
+
+  auto body = [&](Result<HttpResponse> r) { return r ? r->body : r.error().ToString(); };
+  EXPECT_EQ(body(Send(RestRequest("GET", "/site", "policy="), "s3")), "site policy");
+  EXPECT_EQ(body(Send(RestRequest("GET", "/logs.eu", "policy="), "s3")), "logs policy");
+  EXPECT_THAT(body(Send(RestRequest("GET", "/other", "policy="), "s3")), HasSubstr("FakeAwsNoResponse"));
+  EXPECT_EQ(body(Send(QueryRequest("ListAccessKeys", "&UserName=bob"), "iam")), "bob keys 1");
+  EXPECT_EQ(body(Send(QueryRequest("ListAccessKeys", "&UserName=alice"), "iam")), "alice keys");
+  EXPECT_EQ(body(Send(QueryRequest("ListAccessKeys", "&UserName=bob"), "iam")), "bob keys 2");
+  EXPECT_EQ(body(Send(QueryRequest("ListAccessKeys", "&UserName=carol"), "iam")), "anyone's keys");
+  // Two values beat one; both must be there.
+  EXPECT_EQ(body(Send(JsonRequest("Logs_20140328.DescribeLogStreams", R"({"logGroupIdentifier":"arn:aws:logs:x/y"})"), "logs")), "one");
+  EXPECT_EQ(body(Send(JsonRequest("Logs_20140328.DescribeLogStreams", R"({"logGroupIdentifier":"arn:aws:logs:x/y","nextToken":"t2"})"), "logs")), "two");
+  // An ARN in a path segment is matched decoded.
+  EXPECT_EQ(body(Send(RestRequest("GET", "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af"), "lambda")), "f tags");
+}
+
+TEST(ReceivedRequest, ParamValuesCoverEveryProtocol) {
+  ReceivedRequest r;
+  r.http.path = "/v2/email/identities/alerts%40example.com";
+  r.http.query = "max-items=5&marker=a%2Fb";
+  EXPECT_THAT(r.ParamValues(), ::testing::ElementsAre("5", "a/b", "v2", "email", "identities", "alerts@example.com"));
+  ReceivedRequest json;
+  json.http.path = "/";
+  json.http.body = R"({"names": ["p1", "p2"], "filter": {"status": {"eq": ["ACTIVE"]}}, "limit": 3, "x": null})";
+  EXPECT_THAT(json.ParamValues(), ::testing::ElementsAre("p1", "p2", "ACTIVE", "3"));
+  ReceivedRequest form;
+  form.http.path = "/";
+  form.http.SetHeader("Content-Type", "application/x-www-form-urlencoded");
+  form.http.body = "Action=ListAccessKeys&UserName=a+b";
+  EXPECT_THAT(form.ParamValues(), ::testing::ElementsAre("ListAccessKeys", "a b"));
+  EXPECT_TRUE(HasParamValues({"a b", "ListAccessKeys"})(form));
+  EXPECT_FALSE(HasParamValues({"a b", "other"})(form));
+}
+
 TEST(LoadResponseDirectory, ReportsBrokenLayouts) {
   FakeAws fake;
   {
@@ -496,6 +546,26 @@ TEST(LoadResponseDirectory, ReportsBrokenLayouts) {
     auto status = LoadResponseDirectory(fake, dir.path());
     ASSERT_FALSE(status);
     EXPECT_EQ(status.error().line, 1);
+  }
+  {
+    ResponseDirectory dir;
+    dir.Write("iam/ListAccessKeys.2@bob.http", "HTTP/1.1 200 OK\n\n");
+    auto status = LoadResponseDirectory(fake, dir.path());
+    ASSERT_FALSE(status);
+    EXPECT_THAT(status.error().message, HasSubstr("ListAccessKeys.1.http is missing"));
+  }
+  {
+    ResponseDirectory dir;
+    dir.Write("iam/ListAccessKeys@bob@.http", "HTTP/1.1 200 OK\n\n");
+    EXPECT_FALSE(LoadResponseDirectory(fake, dir.path()));
+  }
+  {
+    ResponseDirectory dir;
+    dir.Write("iam/ListAccessKeys@bob.http", "HTTP/1.1 200 OK\n\n");
+    dir.Write("iam/ListAccessKeys.1@bob.http", "HTTP/1.1 200 OK\n\n");
+    auto status = LoadResponseDirectory(fake, dir.path());
+    ASSERT_FALSE(status);
+    EXPECT_THAT(status.error().message, HasSubstr("both"));
   }
   EXPECT_FALSE(LoadResponseDirectory(fake, "/nonexistent/fake-aws-responses"));
 }

@@ -54,6 +54,8 @@ class TestServer {
     ASSERT_GT(port_, 0);
     server_.RaiseBacklog();
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() before the listen loop runs is lost and the join never returns.
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 
   void Stop() {

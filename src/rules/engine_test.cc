@@ -1,0 +1,290 @@
+#include "rules/engine.h"
+
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include "base/time.h"
+#include "collect/collector.h"
+#include "rules/sql_functions.h"
+
+namespace cloudaudit::rules {
+namespace {
+
+collect::SpecSet Specs() {
+  auto specs = collect::LoadSpecs();
+  EXPECT_TRUE(specs) << specs.error().ToString();
+  return *specs;
+}
+
+const collect::SpecSet& SharedSpecs() {
+  static const collect::SpecSet specs = Specs();
+  return specs;
+}
+
+constexpr const char* kRule = R"(id: custom.s3.bucket_versioning
+title: S3 buckets keep object versions
+description: Versioning lets deletes be undone.
+service: s3
+resource: aws_s3_bucket
+severity: low
+pillars: [reliability]
+params:
+  exempt:
+    default: []
+    description: Bucket names that need no versioning.
+query: |
+  SELECT arn AS resource, name AS resource_name, region, account_id,
+         CASE WHEN name IN (SELECT value FROM json_each(:exempt)) OR versioning_status = 'Enabled' THEN 'ok' ELSE 'alarm' END AS status,
+         'bucket ' || name AS reason, name AS bucket
+  FROM aws_s3_bucket
+remediation:
+  console: Enable versioning.
+  cli: aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled
+references: [https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html]
+tests:
+  - name: one of each
+    resources:
+      aws_s3_bucket:
+        - {id: good, arn: "arn:aws:s3:::good", name: good, data: {Name: good, Versioning: {Status: Enabled}}}
+        - {id: bad, arn: "arn:aws:s3:::bad", name: bad, data: {Name: bad}}
+    expect:
+      "arn:aws:s3:::good": ok
+      "arn:aws:s3:::bad": alarm
+  - name: exempted by a parameter
+    params: {exempt: [bad]}
+    resources:
+      aws_s3_bucket:
+        - {id: bad, arn: "arn:aws:s3:::bad", name: bad, data: {Name: bad}}
+    expect:
+      "arn:aws:s3:::bad": ok
+)";
+
+// A scratch store with one scan holding `rows`, views and functions ready.
+struct Scratch {
+  std::unique_ptr<store::Store> store;
+  int64_t scan = 0;
+  EvalContext clock;
+  explicit Scratch(const std::vector<store::ResourceRow>& rows, const std::string& now = "2026-06-01T00:00:00Z") {
+    store = std::move(*store::Store::Open(":memory:"));
+    store::ScanInfo info;
+    info.account_id = "123456789012";
+    info.started_at = now;
+    info.tool_version = "test";
+    scan = *store->BeginScan(info);
+    EXPECT_TRUE(store->AddResources(scan, rows));
+    EXPECT_TRUE(store->CreateScanViews(scan, collect::ViewsForSpecs(SharedSpecs())));
+    clock.now_epoch = ParseTimestamp(now)->epoch_seconds;
+    EXPECT_TRUE(RegisterSqlFunctions(store->handle(), &clock));
+  }
+  Json One(const std::string& sql) {
+    Json out;
+    auto st = store->Query(sql, [&](const auto&, const std::vector<Json>& v) { out = v[0]; });
+    EXPECT_TRUE(st) << (st ? "" : st.error().ToString());
+    return out;
+  }
+};
+
+store::ResourceRow Bucket(const std::string& name, bool versioned) {
+  store::ResourceRow r;
+  r.type = "aws_s3_bucket";
+  r.account_id = "123456789012";
+  r.region = "global";
+  r.id = name;
+  r.arn = "arn:aws:s3:::" + name;
+  r.name = name;
+  r.data = {{"Name", name}};
+  if (versioned) r.data["Versioning"] = {{"Status", "Enabled"}};
+  return r;
+}
+
+TEST(RuleParse, ReportsEveryProblemWithLines) {
+  auto r = ParseRuleYaml("id: Bad Id\ntitle: x\nseverity: huge\nbogus: 1\n", "bad.yaml");
+  ASSERT_FALSE(r);
+  const std::string& m = r.error().message;
+  EXPECT_NE(m.find("bad.yaml:1:"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:3: severity `huge`"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:4: unknown key `bogus`"), std::string::npos) << m;
+  EXPECT_NE(m.find("`query` is required"), std::string::npos) << m;
+}
+
+TEST(RuleParse, YamlSyntaxErrorHasLine) {
+  auto r = ParseRuleYaml("id: a.b.c\ntitle: [unclosed\n", "broken.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().file, "broken.yaml");
+  EXPECT_GT(r.error().line, 0);
+}
+
+TEST(RuleRun, StatusesParamsAndCliTemplate) {
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  ASSERT_TRUE(rule) << rule.error().ToString();
+  Scratch s({Bucket("good", true), Bucket("bad bucket", false)});
+  auto found = RunRule(s.store->handle(), *rule, {}, {}, SharedSpecs(), "123456789012");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 2u);
+  std::map<std::string, store::FindingRow> by;
+  for (auto& f : *found) by[f.resource] = f;
+  EXPECT_EQ(by["arn:aws:s3:::good"].status, "ok");
+  EXPECT_EQ(by["arn:aws:s3:::good"].remediation_cli, "");
+  EXPECT_EQ(by["arn:aws:s3:::bad bucket"].status, "alarm");
+  // Values with spaces are shell-quoted.
+  EXPECT_EQ(by["arn:aws:s3:::bad bucket"].remediation_cli,
+            "aws s3api put-bucket-versioning --bucket 'bad bucket' --versioning-configuration Status=Enabled");
+  EXPECT_EQ(by["arn:aws:s3:::good"].finding_id, FindingId(rule->id, "123456789012", "global", "arn:aws:s3:::good"));
+  auto exempt = RunRule(s.store->handle(), *rule, {{"custom.s3.bucket_versioning.exempt", Json::array({"bad bucket"})}}, {},
+                        SharedSpecs(), "123456789012");
+  for (auto& f : *exempt) EXPECT_EQ(f.status, "ok") << f.resource;
+}
+
+TEST(RuleRun, ListingGapTurnsRowsIntoSkipAndAddsARow) {
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  Scratch s({Bucket("good", true)});
+  store::Gap gap{"aws_s3_bucket", "s3", "ListBuckets", "us-east-1", "", "AccessDenied", "denied by an SCP"};
+  auto found = RunRule(s.store->handle(), *rule, {}, {gap}, SharedSpecs(), "123456789012");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 2u);
+  for (const auto& f : *found) {
+    EXPECT_EQ(f.status, "skip") << f.resource;
+    EXPECT_NE(f.reason.find("s3:ListBuckets failed in us-east-1: AccessDenied"), std::string::npos) << f.reason;
+  }
+}
+
+TEST(RuleRun, ResourceGapSkipsOnlyThatResource) {
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  Scratch s({Bucket("good", true), Bucket("other", true)});
+  store::Gap gap{"aws_s3_bucket", "s3", "GetBucketVersioning", "us-east-1", "good", "AccessDenied", ""};
+  auto found = RunRule(s.store->handle(), *rule, {}, {gap}, SharedSpecs(), "123456789012");
+  std::map<std::string, std::string> st;
+  for (auto& f : *found) st[f.resource] = f.status;
+  EXPECT_EQ(st["arn:aws:s3:::good"], "skip");
+  EXPECT_EQ(st["arn:aws:s3:::other"], "ok");
+  // Gaps of tables the rule does not read change nothing.
+  store::Gap other{"aws_iam_user", "iam", "ListUsers", "us-east-1", "", "AccessDenied", ""};
+  found = RunRule(s.store->handle(), *rule, {}, {other}, SharedSpecs(), "123456789012");
+  EXPECT_EQ(found->size(), 2u);
+}
+
+TEST(RuleRun, RuntimeErrorBecomesAnErrorFinding) {
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  rule->query = "SELECT 'x' AS resource, 'global' AS region, '1' AS account_id, 'ok' AS status, arn_part('arn:aws:s3:::b', 'nope') AS reason";
+  Scratch s({});
+  auto found = RunRule(s.store->handle(), *rule, {}, {}, SharedSpecs(), "123456789012");
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].status, "error");
+  EXPECT_EQ((*found)[0].resource, "rule:custom.s3.bucket_versioning");
+}
+
+TEST(RuleRun, InvalidStatusIsAnError) {
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  rule->query = "SELECT 'x' AS resource, 'global' AS region, '1' AS account_id, 'pass' AS status, 'r' AS reason";
+  Scratch s({});
+  auto found = RunRule(s.store->handle(), *rule, {}, {}, SharedSpecs(), "123456789012");
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].status, "error");
+}
+
+TEST(Fixtures, PassAndFailAreReported) {
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  ASSERT_TRUE(rule);
+  auto report = RunRuleTests({&*rule}, SharedSpecs());
+  EXPECT_EQ(report.tests, 2u);
+  EXPECT_TRUE(report.failures.empty()) << report.failures[0].message;
+  rule->tests[0].expect[0].second = "alarm";  // wrong on purpose
+  report = RunRuleTests({&*rule}, SharedSpecs());
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_NE(report.failures[0].message.find("expected alarm for arn:aws:s3:::good, got ok"), std::string::npos);
+}
+
+TEST(Suppressions, ParseAndValidate) {
+  auto s = ParseSuppressionsYaml(R"(suppressions:
+  - {rule: "aws.s3.*", resource: "arn:aws:s3:::logs-*", reason: write-once, owner: team, expires: 2027-01-31}
+  - {rule: x, resource: y}
+  - {rule: x, resource: y, reason: r, owner: o, expires: soon}
+)", "s.yaml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("s.yaml:3: a suppression needs `reason`"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("s.yaml:4: `expires` must be a date"), std::string::npos) << s.error().message;
+}
+
+TEST(Selection, BySeverityServiceAndPattern) {
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  Selection s;
+  EXPECT_TRUE(s.Matches(*rule));
+  s.min_severity = Severity::kHigh;
+  EXPECT_FALSE(s.Matches(*rule));
+  s = Selection{};
+  s.ids = {"custom.s3.*"};
+  EXPECT_TRUE(s.Matches(*rule));
+  s.services = {"iam"};
+  EXPECT_FALSE(s.Matches(*rule));
+}
+
+TEST(Posture, ControlStatuses) {
+  RuleSet set;
+  auto rule = ParseRuleYaml(kRule, "t.yaml");
+  rule->compliance["fw"] = {"1", "3"};
+  set.rules.push_back(*rule);
+  Framework fw;
+  fw.id = "fw";
+  fw.controls = {{"1", "versioned", "", false}, {"2", "reviewed", "", true}, {"3", "also", "", false}, {"4", "unmapped", "", false}};
+  std::vector<store::FindingRow> findings(1);
+  findings[0].rule_id = rule->id;
+  findings[0].status = "alarm";
+  auto p = ComputePosture(fw, set, {rule->id}, findings);
+  EXPECT_EQ(p.controls[0].status, "fail");
+  EXPECT_EQ(p.controls[1].status, "manual");
+  EXPECT_EQ(p.controls[3].status, "manual");
+  EXPECT_EQ(p.fail, 2u);
+  findings[0].suppression = Json{{"reason", "accepted"}};
+  p = ComputePosture(fw, set, {rule->id}, findings);
+  EXPECT_EQ(p.controls[0].status, "pass");
+  EXPECT_DOUBLE_EQ(p.percent, 100.0);
+  p = ComputePosture(fw, set, {rule->id}, {});
+  EXPECT_EQ(p.controls[0].status, "not_applicable");
+  p = ComputePosture(fw, set, {}, {});
+  EXPECT_EQ(p.controls[0].status, "unknown");
+}
+
+TEST(Template, QuotesAndPlaceholders) {
+  EXPECT_EQ(FillTemplate("x {a} {b} {missing}", {{"a", "plain-1"}, {"b", "it's"}}), "x plain-1 'it'\\''s' {missing}");
+  EXPECT_EQ(TemplatePlaceholders("{a} and {b_c}"), (std::vector<std::string>{"a", "b_c"}));
+}
+
+TEST(SqlFunctions, TimeCidrPortsArn) {
+  Scratch s({});
+  EXPECT_EQ(s.One("SELECT eval_time()"), "2026-06-01T00:00:00Z");
+  EXPECT_EQ(s.One("SELECT days_since('2026-05-01T12:00:00Z')"), 30);
+  EXPECT_EQ(s.One("SELECT days_since('2026-05-31T23:00:00+00:00')"), 0);
+  EXPECT_EQ(s.One("SELECT days_until('2026-06-11T00:00:00Z')"), 10);
+  EXPECT_EQ(s.One("SELECT days_since('N/A')"), nullptr);
+  EXPECT_EQ(s.One("SELECT hours_since('2026-05-31T21:30:00Z')"), 2);
+  EXPECT_EQ(s.One("SELECT cidr_contains('10.0.0.0/8', '10.1.2.3')"), 1);
+  EXPECT_EQ(s.One("SELECT cidr_contains('10.0.0.0/8', '11.0.0.0/24')"), 0);
+  EXPECT_EQ(s.One("SELECT cidr_contains('10.0.0.0/16', '10.0.0.0/8')"), 0);
+  EXPECT_EQ(s.One("SELECT cidr_contains('2001:db8::/32', '2001:db8:1::/48')"), 1);
+  EXPECT_EQ(s.One("SELECT cidr_contains('0.0.0.0/0', '::/0')"), 0);
+  EXPECT_EQ(s.One("SELECT cidr_is_world('0.0.0.0/0') + cidr_is_world('::/0')"), 2);
+  EXPECT_EQ(s.One("SELECT cidr_is_world('10.0.0.0/8')"), 0);
+  EXPECT_EQ(s.One("SELECT cidr_is_private('192.168.1.0/24')"), 1);
+  EXPECT_EQ(s.One("SELECT cidr_is_private('8.8.8.8/32')"), 0);
+  EXPECT_EQ(s.One("SELECT cidr_is_private('10.0.0.0/7')"), 0);
+  EXPECT_EQ(s.One("SELECT cidr_prefix_length('10.0.0.0/33')"), nullptr);
+  EXPECT_EQ(s.One("SELECT cidr_prefix_length('fe80::1')"), 128);
+  EXPECT_EQ(s.One("SELECT port_range_includes(20, 25, 22)"), 1);
+  EXPECT_EQ(s.One("SELECT port_range_includes(80, 80, 22)"), 0);
+  EXPECT_EQ(s.One("SELECT port_range_includes(-1, -1, 3389)"), 1);
+  EXPECT_EQ(s.One("SELECT port_range_includes(NULL, NULL, 3389)"), 1);
+  EXPECT_EQ(s.One("SELECT port_range_overlaps(1000, 2000, 1999, 3000)"), 1);
+  EXPECT_EQ(s.One("SELECT port_range_overlaps(1000, 2000, 2001, 3000)"), 0);
+  EXPECT_EQ(s.One("SELECT arn_part('arn:aws:iam::123456789012:user/path/alice', 'account')"), "123456789012");
+  EXPECT_EQ(s.One("SELECT arn_part('arn:aws:iam::123456789012:user/path/alice', 'resource_type')"), "user");
+  EXPECT_EQ(s.One("SELECT arn_part('arn:aws:iam::123456789012:user/path/alice', 'resource_id')"), "alice");
+  EXPECT_EQ(s.One("SELECT arn_part('arn:aws:s3:::bucket', 'resource_id')"), "bucket");
+  EXPECT_EQ(s.One("SELECT arn_part('arn:aws:s3:::bucket', 'region')"), "");
+  EXPECT_EQ(s.One("SELECT arn_part('not-an-arn', 'account')"), nullptr);
+  EXPECT_EQ(s.One("SELECT mask_id('AKIAIOSFODNN7EXAMPLE')"), "AKIA\xE2\x80\xA6MPLE");
+  EXPECT_EQ(s.One("SELECT policy_is_public('{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}')"), 1);
+}
+
+}  // namespace
+}  // namespace cloudaudit::rules
