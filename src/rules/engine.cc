@@ -340,7 +340,7 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   const auto views = collect::ViewsForSpecs(specs);
   auto worker = [&]() {
     auto conn = store::Store::Open(db_path, /*read_only=*/true);
-    Status ready = conn ? (*conn)->CreateScanViews(scan_id, views) : Status(tl::unexpected(conn.error()));
+    Status ready = conn ? (*conn)->CreateScanViews(scan_id, views, /*materialize=*/true) : Status(tl::unexpected(conn.error()));
     if (ready) ready = RegisterSqlFunctions((*conn)->handle(), &clock);
     if (!ready) {
       std::lock_guard<std::mutex> lock(mu);

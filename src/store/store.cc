@@ -512,11 +512,11 @@ Result<int64_t> Store::LatestScanId() {
   return sqlite3_column_int64(st.get(), 0);
 }
 
-Status Store::CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& views) {
+Status Store::CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& views, bool materialize) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& v : views) {
-    std::string sql = fmt::format("DROP VIEW IF EXISTS temp.{0}; CREATE TEMP VIEW {0} AS SELECT account_id, region, id, arn, name, tags, data",
-                                  QuoteIdent(v.table));
+    std::string sql = fmt::format("DROP VIEW IF EXISTS temp.{0}; DROP TABLE IF EXISTS temp.{0}; CREATE TEMP {1} {0} AS SELECT account_id, region, id, arn, name, tags, data",
+                                  QuoteIdent(v.table), materialize ? "TABLE" : "VIEW");
     for (const auto& c : v.columns) {
       std::string expr = fmt::format("json_extract(data, {})", QuoteLiteral(c.json_path));
       // JSON columns: objects and arrays come back as JSON text, scalars as SQL values.

@@ -144,7 +144,10 @@ class Store {
   // Creates TEMP views, one per resource type, over the given scan's rows:
   // identity columns (account_id, region, id, arn, name, tags, data) then the
   // typed columns.
-  Status CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& views);
+  // `materialize`: TEMP tables instead of views — the JSON is extracted once
+  // and SQLite can build automatic indexes for joins between types (the rule
+  // evaluator's choice: joins of views are nested loops over json_extract).
+  Status CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& views, bool materialize = false);
 
   // Runs read-only SQL; calls on_row for each row with column names and
   // values as JSON scalars. Refuses statements that would write.
