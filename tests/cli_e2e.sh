@@ -10,14 +10,8 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 slow_pid=
 trap 'kill $fake_pid $slow_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-"$fake" --port 0 --responses demo/aws >"$work/fake.out" 2>"$work/fake.log" &
-fake_pid=$!
-for _ in $(seq 1 200); do grep -q "listening on" "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-endpoint=$(sed -n 's/^listening on //p' "$work/fake.out")
-[ -n "$endpoint" ] || { echo "FAIL: fake endpoint did not start"; exit 1; }
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="$endpoint"
+. tests/lib/demo_endpoint.sh
+start_demo_endpoint "$fake" "$work"
 passed=0
 failed=0
 check() {  # check NAME COMMAND... ; the command's status decides

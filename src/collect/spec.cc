@@ -13,6 +13,7 @@
 #include "aws/client/read_only.h"
 #include "aws/model/model.h"
 #include "collect/embedded_specs.h"
+#include "collect/yaml_json.h"
 #include "base/strings.h"
 #include "base/time.h"
 
@@ -29,31 +30,6 @@ Error SpecError(const std::string& file, int line, std::string message) {
   return e;
 }
 
-Json YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      Json out = Json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      Json out = Json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: always a string
-      if (s == "true") return true;
-      if (s == "false") return false;
-      char* end = nullptr;
-      long long v = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && *end == '\0') return static_cast<int64_t>(v);
-      return s;
-    }
-    default: return nullptr;
-  }
-}
 
 std::optional<ColumnType> ParseColumnType(const std::string& s) {
   static const std::pair<const char*, ColumnType> kTypes[] = {

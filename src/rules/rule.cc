@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "collect/collector.h"
+#include "collect/yaml_json.h"
 #include "rules/embedded_rules.h"
 #include "rules/sql_functions.h"
 #include "store/store.h"
@@ -33,34 +34,8 @@ Error RuleError(const std::string& file, int line, std::string message) {
 
 int Line(const YAML::Node& n) { return n.Mark().line + 1; }
 
-Json YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      Json out = Json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      Json out = Json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: always a string
-      if (s == "true") return true;
-      if (s == "false") return false;
-      if (s == "null" || s == "~") return nullptr;
-      char* end = nullptr;
-      long long v = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && *end == '\0') return static_cast<int64_t>(v);
-      double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == '\0' && s.find_first_of("0123456789") != std::string::npos) return d;
-      return s;
-    }
-    default: return nullptr;
-  }
-}
+using collect::YamlToJson;
+
 
 // Reads a scalar or a list of scalars as strings.
 std::vector<std::string> StringList(const YAML::Node& n) {
