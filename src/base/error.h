@@ -61,6 +61,16 @@ inline tl::unexpected<Error> MakeError(ErrorCode code, std::string message) {
 
 inline tl::unexpected<Error> Fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
 
+// A malformed data file (spec, rule, config...): kParse with where it is.
+inline Error DataFileError(std::string file, int line, std::string message) {
+  Error e;
+  e.code = ErrorCode::kParse;
+  e.file = std::move(file);
+  e.line = line;
+  e.message = std::move(message);
+  return e;
+}
+
 }  // namespace cloudaudit
 
 // Early return on error: CA_TRY(auto x, Expr()); or CA_TRY_STATUS(Expr()).

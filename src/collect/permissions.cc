@@ -71,14 +71,7 @@ Json PolicyForActions(const std::set<std::string>& actions, const std::string& s
 Json LeastPrivilegePolicy(const SpecSet& specs) { return PolicyForActions(RequiredActions(specs)); }
 
 Result<ManagedPolicies> ParseManagedPolicies(const std::string& text, const std::string& file) {
-  auto fail = [&](const std::string& message, int line) {
-    Error e;
-    e.code = ErrorCode::kParse;
-    e.message = message;
-    e.file = file;
-    e.line = line;
-    return Fail(std::move(e));
-  };
+  auto fail = [&](const std::string& message, int line) { return Fail(DataFileError(file, line, message)); };
   YAML::Node root;
   try {
     root = YAML::Load(text);

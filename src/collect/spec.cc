@@ -21,15 +21,6 @@ namespace cloudaudit::collect {
 
 namespace {
 
-Error SpecError(const std::string& file, int line, std::string message) {
-  Error e;
-  e.code = ErrorCode::kParse;
-  e.file = file;
-  e.line = line;
-  e.message = std::move(message);
-  return e;
-}
-
 
 std::optional<ColumnType> ParseColumnType(const std::string& s) {
   static const std::pair<const char*, ColumnType> kTypes[] = {
@@ -92,7 +83,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap() || !root["service"] || !root["resources"] || !root["resources"].IsSequence())
-      return Fail(SpecError(file, 1, "a spec file needs `service:` and a `resources:` list"));
+      return Fail(DataFileError(file, 1, "a spec file needs `service:` and a `resources:` list"));
     std::string service = root["service"].as<std::string>();
     for (const auto& r : root["resources"]) {
       ResourceSpec spec;
@@ -100,7 +91,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
       spec.file = file;
       spec.line = Line(r);
       auto need = [&](const char* key) -> Status {
-        if (!r[key]) return Fail(SpecError(file, Line(r), fmt::format("resource is missing `{}`", key)));
+        if (!r[key]) return Fail(DataFileError(file, Line(r), fmt::format("resource is missing `{}`", key)));
         return {};
       };
       CA_TRY_STATUS(need("table"));
@@ -110,7 +101,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
       spec.description = r["description"].as<std::string>();
       std::string scope = r["scope"] ? r["scope"].as<std::string>() : "regional";
       if (scope != "global" && scope != "regional")
-        return Fail(SpecError(file, Line(r["scope"]), fmt::format("scope must be global or regional, not \"{}\"", scope)));
+        return Fail(DataFileError(file, Line(r["scope"]), fmt::format("scope must be global or regional, not \"{}\"", scope)));
       spec.scope = scope == "global" ? Scope::kGlobal : Scope::kRegional;
       const YAML::Node list = r["list"];
       spec.list.call = ParseCall(list, service);
@@ -126,7 +117,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
           en.call = ParseCall(e, service);
           en.result = e["result"] ? e["result"].as<std::string>() : "";
           en.into = e["into"] ? e["into"].as<std::string>() : "";
-          if (en.into.empty()) return Fail(SpecError(file, Line(e), "enrichment needs `into`"));
+          if (en.into.empty()) return Fail(DataFileError(file, Line(e), "enrichment needs `into`"));
           spec.enrich.push_back(std::move(en));
         }
       }
@@ -142,13 +133,13 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
         for (const auto& c : r["columns"]) {
           Column col;
           if (!c["name"] || !c["path"])
-            return Fail(SpecError(file, Line(c), "a column needs `name` and `path`"));
+            return Fail(DataFileError(file, Line(c), "a column needs `name` and `path`"));
           col.name = c["name"].as<std::string>();
           col.path = c["path"].as<std::string>();
           col.description = c["description"] ? c["description"].as<std::string>() : "";
           std::string type = c["type"] ? c["type"].as<std::string>() : "text";
           auto t = ParseColumnType(type);
-          if (!t) return Fail(SpecError(file, Line(c), fmt::format("unknown column type \"{}\" (text, integer, real, boolean, timestamp, json)", type)));
+          if (!t) return Fail(DataFileError(file, Line(c), fmt::format("unknown column type \"{}\" (text, integer, real, boolean, timestamp, json)", type)));
           col.type = *t;
           spec.columns.push_back(std::move(col));
         }
@@ -156,7 +147,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
       out.push_back(std::move(spec));
     }
   } catch (const YAML::Exception& e) {
-    return Fail(SpecError(file, e.mark.line + 1, "invalid YAML: " + e.msg));
+    return Fail(DataFileError(file, e.mark.line + 1, "invalid YAML: " + e.msg));
   }
   return out;
 }
@@ -201,23 +192,23 @@ void ValidateCall(const ResourceSpec& spec, const Call& call, const std::string&
                   std::vector<Error>* errors, const aws::Shape** result_shape) {
   auto model = aws::LoadServiceModel(call.service);
   if (!model) {
-    errors->push_back(SpecError(spec.file, spec.line, fmt::format("{}: {}", spec.table, model.error().message)));
+    errors->push_back(DataFileError(spec.file, spec.line, fmt::format("{}: {}", spec.table, model.error().message)));
     return;
   }
   const aws::Operation* op = (*model)->FindOperation(call.operation);
   if (op == nullptr || op->name != call.operation) {
-    errors->push_back(SpecError(spec.file, spec.line, fmt::format("{}: {} has no operation \"{}\"", spec.table, call.service, call.operation)));
+    errors->push_back(DataFileError(spec.file, spec.line, fmt::format("{}: {} has no operation \"{}\"", spec.table, call.service, call.operation)));
     return;
   }
   if (!aws::IsReadOnlyOperation((*model)->name(), op->name))
-    errors->push_back(SpecError(spec.file, spec.line, fmt::format("{}: {} {} is not a read-only operation", spec.table, call.service, call.operation)));
+    errors->push_back(DataFileError(spec.file, spec.line, fmt::format("{}: {} {} is not a read-only operation", spec.table, call.service, call.operation)));
   if (call.params.is_object()) {
     for (auto it = call.params.begin(); it != call.params.end(); ++it)
       if (op->input == nullptr || op->input->FindMember(it.key()) == nullptr)
-        errors->push_back(SpecError(spec.file, spec.line, fmt::format("{}: {} has no parameter \"{}\"", spec.table, call.operation, it.key())));
+        errors->push_back(DataFileError(spec.file, spec.line, fmt::format("{}: {} has no parameter \"{}\"", spec.table, call.operation, it.key())));
   }
   if (!PathExistsInShape(op->output, result_path))
-    errors->push_back(SpecError(spec.file, spec.line, fmt::format("{}: \"{}\" is not in the output of {} {}", spec.table, result_path, call.service, call.operation)));
+    errors->push_back(DataFileError(spec.file, spec.line, fmt::format("{}: \"{}\" is not in the output of {} {}", spec.table, result_path, call.service, call.operation)));
   if (result_shape != nullptr) *result_shape = ShapeAt(op->output, result_path);
 }
 
@@ -230,15 +221,15 @@ std::vector<Error> ValidateSpecs(const std::vector<ResourceSpec>& specs) {
   static const std::set<std::string> kBuiltins = {"credential_report"};
   for (const auto& spec : specs) {
     if (!std::regex_match(spec.table, kIdent) || spec.table.rfind("aws_", 0) != 0)
-      errors.push_back(SpecError(spec.file, spec.line, fmt::format("table name \"{}\" must look like aws_service_thing", spec.table)));
+      errors.push_back(DataFileError(spec.file, spec.line, fmt::format("table name \"{}\" must look like aws_service_thing", spec.table)));
     if (!tables.insert(spec.table).second)
-      errors.push_back(SpecError(spec.file, spec.line, fmt::format("table {} is declared twice", spec.table)));
+      errors.push_back(DataFileError(spec.file, spec.line, fmt::format("table {} is declared twice", spec.table)));
     if (spec.id_template.empty())
-      errors.push_back(SpecError(spec.file, spec.line, fmt::format("{}: identity needs `id` or `arn`", spec.table)));
+      errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: identity needs `id` or `arn`", spec.table)));
     const aws::Shape* item_shape = nullptr;
     if (!spec.list.builtin.empty()) {
       if (!kBuiltins.count(spec.list.builtin))
-        errors.push_back(SpecError(spec.file, spec.line, fmt::format("{}: unknown builtin collector \"{}\"", spec.table, spec.list.builtin)));
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: unknown builtin collector \"{}\"", spec.table, spec.list.builtin)));
     } else {
       ValidateCall(spec, spec.list.call, spec.list.items, &errors, &item_shape);
     }
@@ -251,14 +242,14 @@ std::vector<Error> ValidateSpecs(const std::vector<ResourceSpec>& specs) {
     std::set<std::string> names = {"account_id", "region", "id", "arn", "name", "tags", "data"};
     for (const auto& c : spec.columns) {
       if (!std::regex_match(c.name, kIdent))
-        errors.push_back(SpecError(spec.file, spec.line, fmt::format("{}: column name \"{}\" must be snake_case", spec.table, c.name)));
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: column name \"{}\" must be snake_case", spec.table, c.name)));
       if (!names.insert(c.name).second)
-        errors.push_back(SpecError(spec.file, spec.line, fmt::format("{}: column {} is declared twice (or shadows an identity column)", spec.table, c.name)));
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: column {} is declared twice (or shadows an identity column)", spec.table, c.name)));
       std::string first = Split(c.path, '.').front();
       if (item_shape != nullptr && !enriched.count(first) && !PathExistsInShape(item_shape, c.path))
-        errors.push_back(SpecError(spec.file, spec.line, fmt::format("{}: column {} path \"{}\" is not in the item shape", spec.table, c.name, c.path)));
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: column {} path \"{}\" is not in the item shape", spec.table, c.name, c.path)));
       if (c.description.empty())
-        errors.push_back(SpecError(spec.file, spec.line, fmt::format("{}: column {} has no description", spec.table, c.name)));
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: column {} has no description", spec.table, c.name)));
     }
   }
   return errors;

@@ -23,15 +23,6 @@ namespace cloudaudit::rules {
 
 namespace {
 
-Error RuleError(const std::string& file, int line, std::string message) {
-  Error e;
-  e.code = ErrorCode::kParse;
-  e.file = file;
-  e.line = line;
-  e.message = std::move(message);
-  return e;
-}
-
 int Line(const YAML::Node& n) { return n.Mark().line + 1; }
 
 using collect::YamlToJson;
@@ -143,10 +134,10 @@ Result<Rule> ParseRuleYaml(const std::string& text, const std::string& file) {
   Rule r;
   r.file = file;
   std::vector<Error> problems;
-  auto problem = [&](int line, std::string msg) { problems.push_back(RuleError(file, line, std::move(msg))); };
+  auto problem = [&](int line, std::string msg) { problems.push_back(DataFileError(file, line, std::move(msg))); };
   try {
     YAML::Node root = YAML::Load(text);
-    if (!root.IsMap()) return Fail(RuleError(file, 1, "a rule file is a YAML map (see docs/rules.md)"));
+    if (!root.IsMap()) return Fail(DataFileError(file, 1, "a rule file is a YAML map (see docs/rules.md)"));
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
       if (!KnownRuleKeys().count(key)) problem(Line(kv.first), fmt::format("unknown key `{}`", key));
@@ -260,7 +251,7 @@ Result<Rule> ParseRuleYaml(const std::string& text, const std::string& file) {
       problem(Line(root["tests"]), "`tests` is a list of fixtures");
     }
   } catch (const YAML::Exception& e) {
-    return Fail(RuleError(file, e.mark.line + 1, std::string("YAML: ") + e.msg));
+    return Fail(DataFileError(file, e.mark.line + 1, std::string("YAML: ") + e.msg));
   }
   if (!problems.empty()) {
     Error first = problems.front();
@@ -280,7 +271,7 @@ Result<Framework> ParseFrameworkYaml(const std::string& text, const std::string&
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap() || !root["id"] || !root["controls"] || !root["controls"].IsSequence())
-      return Fail(RuleError(file, 1, "a framework file needs `id`, `title` and a `controls` list"));
+      return Fail(DataFileError(file, 1, "a framework file needs `id`, `title` and a `controls` list"));
     f.id = Scalar(root["id"]);
     f.title = Scalar(root["title"]);
     f.version = Scalar(root["version"]);
@@ -293,12 +284,12 @@ Result<Framework> ParseFrameworkYaml(const std::string& text, const std::string&
       control.section = Scalar(c["section"]);
       control.manual = Scalar(c["manual"]) == "true";
       if (control.id.empty() || control.title.empty())
-        return Fail(RuleError(file, Line(c), "a control needs `id` and `title`"));
-      if (!seen.insert(control.id).second) return Fail(RuleError(file, Line(c), fmt::format("control `{}` is listed twice", control.id)));
+        return Fail(DataFileError(file, Line(c), "a control needs `id` and `title`"));
+      if (!seen.insert(control.id).second) return Fail(DataFileError(file, Line(c), fmt::format("control `{}` is listed twice", control.id)));
       f.controls.push_back(std::move(control));
     }
   } catch (const YAML::Exception& e) {
-    return Fail(RuleError(file, e.mark.line + 1, std::string("YAML: ") + e.msg));
+    return Fail(DataFileError(file, e.mark.line + 1, std::string("YAML: ") + e.msg));
   }
   return f;
 }
@@ -363,7 +354,7 @@ struct SourceFile {
 // contract's columns, uses only declared parameters, and the CLI template
 // names only returned columns.
 void ValidateRuleSql(sqlite3* db, const Rule& r, const collect::SpecSet& specs, std::vector<Error>& problems) {
-  auto problem = [&](int line, std::string msg) { problems.push_back(RuleError(r.file, line, std::move(msg))); };
+  auto problem = [&](int line, std::string msg) { problems.push_back(DataFileError(r.file, line, std::move(msg))); };
   if (specs.Find(r.resource_table) == nullptr)
     problem(r.resource_line, fmt::format("resource table `{}` does not exist (see `cloudaudit tables`)", r.resource_table));
   for (const auto& d : r.depends)
@@ -406,7 +397,7 @@ void ValidateRuleSql(sqlite3* db, const Rule& r, const collect::SpecSet& specs, 
 }
 
 void ValidateRule(const Rule& r, const std::map<std::string, const Framework*>& frameworks, std::vector<Error>& problems) {
-  auto problem = [&](int line, std::string msg) { problems.push_back(RuleError(r.file, line, std::move(msg))); };
+  auto problem = [&](int line, std::string msg) { problems.push_back(DataFileError(r.file, line, std::move(msg))); };
   for (const auto& [fw, ids] : r.compliance) {
     auto it = frameworks.find(fw);
     if (it == frameworks.end()) {
@@ -466,7 +457,7 @@ Result<RuleSet> LoadRules(const LoadOptions& options, const collect::SpecSet& sp
         continue;
       }
       if (const Framework* prev = set.FindFramework(fw->id)) {
-        problems.push_back(RuleError(src.name, 1, fmt::format("framework `{}` is already defined in {}", fw->id, prev->file)));
+        problems.push_back(DataFileError(src.name, 1, fmt::format("framework `{}` is already defined in {}", fw->id, prev->file)));
         continue;
       }
       set.frameworks.push_back(std::move(*fw));
@@ -479,7 +470,7 @@ Result<RuleSet> LoadRules(const LoadOptions& options, const collect::SpecSet& sp
     }
     rule->builtin = src.builtin;
     if (const Rule* prev = set.Find(rule->id)) {
-      problems.push_back(RuleError(src.name, rule->line, fmt::format("rule `{}` is already defined in {}:{}", rule->id, prev->file, prev->line)));
+      problems.push_back(DataFileError(src.name, rule->line, fmt::format("rule `{}` is already defined in {}:{}", rule->id, prev->file, prev->line)));
       continue;
     }
     set.rules.push_back(std::move(*rule));

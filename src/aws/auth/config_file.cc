@@ -207,14 +207,7 @@ class Parser {
   }
 
  private:
-  Error MakeParseError(int line, std::string message) const {
-    Error e;
-    e.code = ErrorCode::kParse;
-    e.message = std::move(message);
-    e.file = path_;
-    e.line = line;
-    return e;
-  }
+  Error MakeParseError(int line, std::string message) const { return DataFileError(std::string(path_), line, std::move(message)); }
 
   static int LineOf(std::string_view text, size_t offset) {
     int line = 1;
