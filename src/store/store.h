@@ -97,6 +97,34 @@ struct FindingRow {
   Json suppression;             // null, or the suppression that applies
 };
 
+// One threat-detection alert: a Sigma rule that matched one CloudTrail
+// record (src/threats). Alerts belong to a threat run, not to a scan.
+struct AlertRow {
+  std::string alert_id;  // stable: hash of rule id and the record's eventID
+  int64_t run_id = 0;
+  std::string rule_id, rule_title;
+  std::string level;              // informational | low | medium | high | critical
+  std::vector<std::string> tags;  // Sigma tags, e.g. attack.persistence, attack.t1098
+  std::string event_time;         // the record's eventTime (ISO-8601)
+  std::string event_id, event_name, event_source;
+  std::string account_id, region;  // recipientAccountId, awsRegion
+  std::string principal;           // userIdentity.arn (or its type when there is none)
+  std::string source_ip, user_agent;
+  std::string source;   // where the record was read: file path + offset, s3://..., lookup-events
+  std::string record;   // the matched CloudTrail record, JSON text (evidence)
+  Json suppression;     // null, or the suppression that applies
+};
+
+// One `cloudaudit threats` run over some CloudTrail sources.
+struct ThreatRun {
+  int64_t id = 0;
+  std::string started_at, ended_at, status;  // running | complete | partial | failed
+  std::string tool_version;
+  Json sources = Json::array();  // what was read, as given
+  std::string since, until;      // time window, ISO-8601 (empty: open)
+  int64_t rules = 0, records = 0, malformed = 0, alerts = 0;
+};
+
 // The result of evaluating a set of rules over one scan.
 struct EvaluationRecord {
   std::string started_at, ended_at, tool_version, status;
