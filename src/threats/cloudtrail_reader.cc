@@ -436,6 +436,7 @@ class Splitter {
           keep_ = kNone;
           return;
         }
+        if (!oversized && pos_ - keep_ > limits_.max_record_bytes) oversized = true;  // closed within one buffer
         if (oversized) {
           ++stats_.bad_records;
           sink_.OnProblem(ReadProblem{offset, false, false,
