@@ -437,6 +437,21 @@ class Worker {
   uint64_t pending_records_ = 0;
 };
 
+// "path:offset" splits into the path and a number, so that offsets of one
+// file sort numerically.
+std::pair<std::string_view, uint64_t> SplitWhere(std::string_view where) {
+  size_t colon = where.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == where.size()) return {where, 0};
+  uint64_t offset = 0;
+  for (char c : where.substr(colon + 1)) {
+    if (c < '0' || c > '9') return {where, 0};
+    offset = offset * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return {where.substr(0, colon), offset};
+}
+
+bool NoticeBefore(const Notice& a, const Notice& b) { return SplitWhere(a.where) < SplitWhere(b.where); }
+
 void MergeStats(HuntStats& into, const HuntStats& s) {
   into.files += s.files;
   into.compressed_bytes += s.compressed_bytes;
@@ -633,8 +648,7 @@ Result<HuntResult> Hunt(const std::vector<SourceSpec>& sources, const RecordMatc
     (a.row.suppression.is_null() ? result.stats.alerts : result.stats.suppressed) += 1;
     result.alerts.push_back(std::move(a.row));
   }
-  std::stable_sort(result.notices.begin(), result.notices.end(),
-                   [](const Notice& a, const Notice& b) { return a.where < b.where; });
+  std::stable_sort(result.notices.begin(), result.notices.end(), NoticeBefore);
   if (result.notices.size() > options.max_notices) result.notices.resize(options.max_notices);
   result.source_errors = std::move(shared.source_errors);
   if (shared.partial || !result.source_errors.empty()) result.status = "partial";
