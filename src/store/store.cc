@@ -887,3 +887,66 @@ Result<std::vector<AlertRow>> Store::ListAlerts(int64_t run_id) {
 }
 
 }  // namespace cloudaudit::store
+
+namespace cloudaudit::store {
+
+Result<std::vector<ApiCallStat>> Store::ListApiStats(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT service, operation, region, sum(calls), sum(errors), sum(elapsed_ms) FROM api_calls WHERE scan_id=? "
+               "GROUP BY service, operation, region ORDER BY service, operation, region");
+  if (!st.ok()) return Fail(SqliteError(db_, "ListApiStats"));
+  st.Bind(1, scan_id);
+  std::vector<ApiCallStat> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    ApiCallStat a;
+    a.service = ColumnText(st.get(), 0);
+    a.operation = ColumnText(st.get(), 1);
+    a.region = ColumnText(st.get(), 2);
+    a.calls = sqlite3_column_int64(st.get(), 3);
+    a.errors = sqlite3_column_int64(st.get(), 4);
+    a.elapsed_ms = sqlite3_column_int64(st.get(), 5);
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListApiStats"));
+  return out;
+}
+
+Result<int64_t> Store::PreviousEvaluatedScan(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Ordered by start time (then id): scans of one account may be collected
+  // out of id order when stores are merged, never out of time order.
+  Statement st(db_,
+               "SELECT p.id FROM scans p JOIN scans s ON s.id = ?1 "
+               "WHERE p.account_id = s.account_id AND p.id != s.id "
+               "AND (p.started_at < s.started_at OR (p.started_at = s.started_at AND p.id < s.id)) "
+               "AND EXISTS (SELECT 1 FROM evaluations e WHERE e.scan_id = p.id) "
+               "ORDER BY p.started_at DESC, p.id DESC LIMIT 1");
+  if (!st.ok()) return Fail(SqliteError(db_, "PreviousEvaluatedScan"));
+  st.Bind(1, scan_id);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return static_cast<int64_t>(sqlite3_column_int64(st.get(), 0));
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "PreviousEvaluatedScan"));
+  return int64_t{0};
+}
+
+Result<std::map<std::string, std::string>> Store::AlarmFirstSeen(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // findings_by_id (finding_id, scan_id) makes this one index range per alarm.
+  Statement st(db_,
+               "SELECT f.finding_id, min(ps.started_at) FROM findings f "
+               "JOIN scans s ON s.id = f.scan_id "
+               "JOIN findings pf ON pf.finding_id = f.finding_id AND pf.status = 'alarm' "
+               "JOIN scans ps ON ps.id = pf.scan_id AND ps.account_id = s.account_id AND ps.started_at <= s.started_at "
+               "WHERE f.scan_id = ?1 AND f.status = 'alarm' GROUP BY f.finding_id");
+  if (!st.ok()) return Fail(SqliteError(db_, "AlarmFirstSeen"));
+  st.Bind(1, scan_id);
+  std::map<std::string, std::string> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.emplace(ColumnText(st.get(), 0), ColumnText(st.get(), 1));
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "AlarmFirstSeen"));
+  return out;
+}
+
+}  // namespace cloudaudit::store

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -191,6 +192,16 @@ class Store {
   Result<std::vector<FindingRow>> ListFindings(int64_t scan_id);
   // Rule metadata stored with a scan's findings.
   Result<std::vector<std::pair<std::string, Json>>> ListScanRules(int64_t scan_id);
+
+  Result<std::vector<ApiCallStat>> ListApiStats(int64_t scan_id);
+
+  // History across scans of the same account (reports, `diff`).
+  // The newest evaluated scan of the same account that started before
+  // `scan_id`; 0 when there is none.
+  Result<int64_t> PreviousEvaluatedScan(int64_t scan_id);
+  // For each finding that is an alarm in `scan_id`: the start time of the
+  // earliest scan of the same account, up to this one, where it was an alarm.
+  Result<std::map<std::string, std::string>> AlarmFirstSeen(int64_t scan_id);
 
   // Threat detection (src/threats): a run over CloudTrail sources and its
   // alerts. BeginThreatRun records it as running (started_at defaults to
