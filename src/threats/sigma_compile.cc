@@ -661,9 +661,9 @@ bool CompileKeywords(const std::vector<std::optional<std::string>>& values, int 
   return true;
 }
 
-bool CompileSelection(const std::string& name, const YAML::Node& node, CompileContext& ctx, Selection* sel) {
+bool CompileSelection(const std::string& name, int line, const YAML::Node& node, CompileContext& ctx, Selection* sel) {
   sel->name = name;
-  sel->line = Line(node);
+  sel->line = line;
   if (node.IsMap()) {
     ItemGroup g;
     if (!CompileMap(node, ctx, &g)) return false;
@@ -784,14 +784,15 @@ NameSet Constraint(const CondNode& n, const std::vector<Selection>& sels, const 
 
 }  // namespace
 
-std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, CompileContext& ctx) {
+std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, int detection_line, CompileContext& ctx) {
   const size_t before = ctx.problems.size();
   if (!detection.IsMap()) {
-    ctx.Problem(detection ? Line(detection) : 1, "`detection` must be a map of search identifiers and a `condition`");
+    ctx.Problem(detection_line, "`detection` must be a map of search identifiers and a `condition`");
     return nullptr;
   }
   auto d = std::make_shared<Detection>();
   YAML::Node condition;
+  bool has_condition = false;
   int condition_line = Line(detection);
   std::set<std::string> names;
   for (const auto& kv : detection) {
@@ -803,6 +804,7 @@ std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, C
     const std::string name = kv.first.Scalar();
     if (name == "condition") {
       condition = kv.second;
+      has_condition = true;
       condition_line = line;
       continue;
     }
@@ -816,11 +818,11 @@ std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, C
       continue;
     }
     Selection sel;
-    if (CompileSelection(name, kv.second, ctx, &sel)) d->selections.push_back(std::move(sel));
+    if (CompileSelection(name, line, kv.second, ctx, &sel)) d->selections.push_back(std::move(sel));
     else d->selections.push_back(Selection{name, line, {}});  // keep the name for the condition check
   }
-  if (!condition) {
-    ctx.Problem(Line(detection), "`detection` needs a `condition`");
+  if (!has_condition) {
+    ctx.Problem(detection_line, "`detection` needs a `condition`");
     return nullptr;
   }
   std::vector<std::string> conditions;

@@ -162,8 +162,8 @@ struct CompileContext {
   void Problem(int line, std::string message);
 };
 
-// Compiles `detection:`; problems go to ctx.problems. Returns null if any.
-std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, CompileContext& ctx);
+// Compiles `detection:` (whose key is at detection_line); problems go to ctx.problems. Returns null if any.
+std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, int detection_line, CompileContext& ctx);
 
 // Parses a condition string against the selection names. `line` is where
 // the condition is in the file.
