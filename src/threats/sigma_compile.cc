@@ -385,6 +385,9 @@ class ItemCompiler {
         if (re_s) flags += 's';
         for (const auto& v : values) {
           if (!Budget(1)) return false;
+          if (v->size() > kRegexMaxLength) {
+            return Fail(fmt::format("`{}`: regular expression is longer than {} bytes", key_, kRegexMaxLength));
+          }
           RE2::Options opts;
           opts.set_log_errors(false);
           opts.set_max_mem(kRegexMaxMem);
@@ -455,7 +458,10 @@ class ItemCompiler {
   }
 
  private:
+  // RE2 runs in linear time whatever the pattern; these bound what one
+  // pattern may cost to compile and hold.
   static constexpr int64_t kRegexMaxMem = 8 << 20;
+  static constexpr size_t kRegexMaxLength = 64 << 10;
 
   bool Fail(std::string message) {
     ctx_.Problem(line_, std::move(message));
@@ -572,7 +578,9 @@ class ItemCompiler {
             if (!parts.back().star) parts.push_back(Pattern::Part{true, {}});
           }
           if (!Budget(1)) return false;
-          m->patterns.push_back(Pattern::Compile(parts, m->cased || encoded));
+          Pattern pattern = Pattern::Compile(parts, m->cased || encoded);
+          if (!pattern.ok()) return Fail(fmt::format("`{}`: {}", key_, pattern.error()));
+          m->patterns.push_back(std::move(pattern));
         }
       }
     }
