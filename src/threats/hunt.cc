@@ -20,6 +20,7 @@
 #include "aws/client/retry.h"
 #include "base/crypto.h"
 #include "base/time.h"
+#include "threats/sigma.h"
 
 namespace cloudaudit::threats {
 
@@ -357,7 +358,6 @@ class Worker {
       return;
     }
     ++stats_.evaluated;
-    matches_.clear();
     shared_.matcher.Match(doc, &matches_);
     if (matches_.empty()) return;
     std::sort(matches_.begin(), matches_.end());
@@ -470,6 +470,14 @@ void MergeStats(HuntStats& into, const HuntStats& s) {
 }
 
 }  // namespace
+
+SigmaMatcher::SigmaMatcher(const SigmaRuleSet& rules) : rules_(rules) {
+  for (const auto& r : rules.rules()) infos_.push_back(RuleInfo{r.id, r.title, r.level, r.tags});
+}
+
+void SigmaMatcher::Match(simdjson::dom::element record, std::vector<size_t>* out) const {
+  rules_.Match(record, out);
+}
 
 bool IsServiceActivity(simdjson::dom::element record) {
   simdjson::dom::element identity;

@@ -54,9 +54,24 @@ class RecordMatcher {
  public:
   virtual ~RecordMatcher() = default;
   virtual const std::vector<RuleInfo>& rules() const = 0;
-  // Appends to `out` the indexes (into rules()) of the rules `record`
-  // matches. Called from several threads at once: must be thread-safe.
+  // Clears *out, then appends the indexes (into rules()) of the rules
+  // `record` matches. Called from several threads at once: must be
+  // thread-safe.
   virtual void Match(simdjson::dom::element record, std::vector<size_t>* out) const = 0;
+};
+
+class SigmaRuleSet;  // sigma.h
+
+// The Sigma engine as a RecordMatcher. `rules` must outlive it.
+class SigmaMatcher : public RecordMatcher {
+ public:
+  explicit SigmaMatcher(const SigmaRuleSet& rules);
+  const std::vector<RuleInfo>& rules() const override { return infos_; }
+  void Match(simdjson::dom::element record, std::vector<size_t>* out) const override;
+
+ private:
+  const SigmaRuleSet& rules_;
+  std::vector<RuleInfo> infos_;
 };
 
 // True for a call made by an AWS service on the customer's behalf:

@@ -33,6 +33,7 @@ class EventNameMatcher : public RecordMatcher {
   }
   const std::vector<RuleInfo>& rules() const override { return rules_; }
   void Match(simdjson::dom::element record, std::vector<size_t>* out) const override {
+    out->clear();
     std::string_view name;
     if (record["eventName"].get(name) != simdjson::SUCCESS) return;
     for (size_t i = 0; i < names_.size(); ++i)

@@ -464,6 +464,16 @@ void RequestSpacer::Wait() {
   if (wait > 0) clock_.SleepSeconds(wait);
 }
 
+Result<std::vector<std::string>> EnabledRegions(aws::AwsClient& client) {
+  CA_TRY(Json answer, client.Call("ec2", "DescribeRegions", Json::object()));
+  std::vector<std::string> out;
+  if (auto it = answer.find("Regions"); it != answer.end() && it->is_array())
+    for (const auto& r : *it)
+      if (r.contains("RegionName") && r["RegionName"].is_string()) out.push_back(r["RegionName"].get<std::string>());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Status LookupEvents(aws::AwsClient& client, const std::string& region, const TimeWindow& window, RequestSpacer& spacer,
                     const std::function<void(std::string_view record)>& on_event, int* pages) {
   Json params = {{"MaxResults", 50}};

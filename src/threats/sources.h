@@ -159,6 +159,9 @@ class RequestSpacer {
   std::optional<double> next_;  // earliest time of the next request
 };
 
+// The regions enabled for the account (ec2 DescribeRegions), sorted.
+Result<std::vector<std::string>> EnabledRegions(aws::AwsClient& client);
+
 // Pages through LookupEvents in `region` for the window (the API keeps 90
 // days of management events), waiting on `spacer` before each request, and
 // calls `on_event` with each event's CloudTrailEvent text. Stops at the
