@@ -231,9 +231,12 @@ int RunQuery(const std::string& db, const std::string& sql, const std::string& f
   auto store = cloudaudit::store::Store::Open(db, /*read_only=*/true);
   if (!store) return ReportError(store.error());
   auto resolved = (*store)->ResolveScanId(scan);
-  if (!resolved) return ReportError(resolved.error());
-  const int64_t scan_id = *resolved;
-  if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
+  // A store holding only threat runs (no scan yet) still answers SQL on its tables.
+  const bool no_scan = !resolved && scan == 0 && resolved.error().code == ErrorCode::kNotFound;
+  if (!resolved && !no_scan) return ReportError(resolved.error());
+  const int64_t scan_id = no_scan ? 0 : *resolved;
+  if (!no_scan)
+    if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
   // The rule engine's functions, evaluated as of the scan's start.
   cloudaudit::rules::EvalContext clock;
   clock.now_epoch = cloudaudit::NowEpochSeconds();

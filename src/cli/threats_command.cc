@@ -255,7 +255,7 @@ std::optional<int> ThreatsCommand::Run() {
   if (store) {
     run.status = result.status;
     run.records = static_cast<int64_t>(st.records);
-    run.malformed = static_cast<int64_t>(st.malformed_records);
+    run.malformed = static_cast<int64_t>(st.malformed_records + st.malformed_files);
     run.alerts = static_cast<int64_t>(st.alerts);
     auto saved = threats::SaveAlerts(*store, run.id, result.alerts);
     if (!saved) {
@@ -284,10 +284,11 @@ std::optional<int> ThreatsCommand::Run() {
   for (const auto& e : result.source_errors) std::cerr << "error: " << e.ToString() << "\n";
 
   std::string final_line = fmt::format(
-      "{} records ({} malformed, {} outside the window, {} service activity) from {} files ({} compressed, {}) in {:.2f} s: "
-      "{} alert{}, {} suppressed{}",
+      "{} records ({} malformed, {} outside the window, {} service activity) from {} files ({} malformed, {} compressed, {}) "
+      "in {:.2f} s: {} alert{}, {} suppressed{}",
       Thousands(st.records), Thousands(st.malformed_records), Thousands(st.outside_window), Thousands(st.service_activity),
-      Thousands(st.files), Megabytes(st.compressed_bytes), Megabytes(st.bytes), st.seconds, Thousands(st.alerts),
+      Thousands(st.files), Thousands(st.malformed_files + st.failed_objects), Megabytes(st.compressed_bytes), Megabytes(st.bytes),
+      st.seconds, Thousands(st.alerts),
       st.alerts == 1 ? "" : "s", Thousands(st.suppressed), store ? fmt::format("; threat run {} in {}", run.id, f.db) : "");
   if (result.status != "complete") final_line += " (partial: see the warnings)";
 
@@ -321,10 +322,10 @@ std::optional<int> ThreatsCommand::Run() {
       for (const auto& [id, hit] : rules_hit)
         std::printf("  %-13s %6zu  %s  %s\n", hit.second->level.c_str(), hit.first, id.c_str(), hit.second->rule_title.c_str());
       std::printf("\n%s:\n", active.size() > f.limit ? fmt::format("First {} of {} alerts", f.limit, active.size()).c_str() : "Alerts");
-      std::printf("%-20s  %-13s %-40s %-44s %-28s %s\n", "TIME", "LEVEL", "RULE", "PRINCIPAL", "EVENT", "SOURCE IP");
+      std::printf("%-20s  %-13s %-40s %-44s %-28s %s\n", "TIME", "LEVEL", "RULE (TITLE)", "PRINCIPAL", "EVENT", "SOURCE IP");
       for (size_t i = 0; i < active.size() && i < f.limit; ++i) {
         const auto& a = *active[i];
-        std::printf("%-20s  %-13s %-40s %-44s %-28s %s\n", a.event_time.c_str(), a.level.c_str(), Clip(a.rule_id, 40).c_str(),
+        std::printf("%-20s  %-13s %-40s %-44s %-28s %s\n", a.event_time.c_str(), a.level.c_str(), Clip(a.rule_title, 40).c_str(),
                     Clip(a.principal, 44).c_str(), Clip(a.event_name, 28).c_str(), a.source_ip.c_str());
       }
       std::printf("\n");
