@@ -198,5 +198,22 @@ TEST(SigmaPack, EveryRuleHasTestsAndEveryRecordTriggersExactlyWhatItDeclares) {
   RecordProperty("declared_cross_matches", static_cast<int>(cross_matches));
 }
 
+// docs/threat-rules.md is the analyst's list of the pack: every rule appears
+// there with its level, so a new rule cannot ship undocumented.
+TEST(SigmaPack, EveryRuleIsListedInTheDocsWithItsLevel) {
+  const std::string doc = testing::ReadFileOrDie(testing::SourceDir() + "/docs/threat-rules.md");
+  for (const auto& r : Pack().rules()) {
+    const std::string stem = StemOf(r.file);
+    const size_t at = doc.find("| `" + stem + "` |");
+    if (at == std::string::npos) {
+      ADD_FAILURE() << stem << " is not in the rule tables of docs/threat-rules.md";
+      continue;
+    }
+    const std::string row = doc.substr(at, doc.find('\n', at) - at);
+    EXPECT_NE(row.find("| " + r.title + " | " + r.level + " |"), std::string::npos)
+        << "docs/threat-rules.md row out of date for " << stem << ": " << row;
+  }
+}
+
 }  // namespace
 }  // namespace cloudaudit::threats
