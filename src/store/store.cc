@@ -351,6 +351,45 @@ Status Store::Migrate() {
       ALTER TABLE scans ADD COLUMN host TEXT;
       ALTER TABLE scans ADD COLUMN process_started TEXT;
       )sql",
+      // 4: threat detection. Runs of `cloudaudit threats` over CloudTrail
+      // sources and the alerts they raised, each with its record as evidence.
+      R"sql(
+      CREATE TABLE threat_runs(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        sources TEXT NOT NULL DEFAULT '[]',
+        since TEXT,
+        until TEXT,
+        rules INTEGER NOT NULL DEFAULT 0,
+        records INTEGER NOT NULL DEFAULT 0,
+        malformed INTEGER NOT NULL DEFAULT 0,
+        alerts INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE alerts(
+        run_id INTEGER NOT NULL REFERENCES threat_runs(id) ON DELETE CASCADE,
+        alert_id TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        rule_title TEXT NOT NULL,
+        level TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        event_time TEXT NOT NULL,
+        event_id TEXT,
+        event_name TEXT,
+        event_source TEXT,
+        account_id TEXT,
+        region TEXT,
+        principal TEXT,
+        source_ip TEXT,
+        user_agent TEXT,
+        source TEXT NOT NULL,
+        record TEXT NOT NULL,
+        suppression TEXT,
+        PRIMARY KEY(run_id, alert_id));
+      CREATE INDEX alerts_by_time ON alerts(run_id, event_time, rule_id);
+      CREATE INDEX alerts_by_rule ON alerts(run_id, rule_id);
+      )sql",
   };
   static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
   CA_TRY_STATUS(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
@@ -706,6 +745,207 @@ Result<std::vector<std::pair<std::string, Json>>> Store::ListScanRules(int64_t s
     out.emplace_back(ColumnText(st.get(), 0), std::move(*doc));
   }
   if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListScanRules"));
+  return out;
+}
+
+Result<int64_t> Store::BeginThreatRun(const ThreatRun& run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT INTO threat_runs(started_at, status, tool_version, sources, since, until, rules) "
+               "VALUES (?,'running',?,?,?,?,?)");
+  if (!st.ok()) return Fail(SqliteError(db_, "BeginThreatRun"));
+  st.Bind(1, run.started_at.empty() ? FormatIso8601Utc(NowEpochSeconds()) : run.started_at);
+  st.Bind(2, run.tool_version);
+  st.Bind(3, run.sources.dump(-1, ' ', false, Json::error_handler_t::replace));
+  if (run.since.empty()) st.BindNull(4);
+  else st.Bind(4, run.since);
+  if (run.until.empty()) st.BindNull(5);
+  else st.Bind(5, run.until);
+  st.Bind(6, run.rules);
+  if (st.Step() != SQLITE_DONE) return Fail(SqliteError(db_, "BeginThreatRun"));
+  return sqlite3_last_insert_rowid(db_);
+}
+
+Status Store::AddAlerts(int64_t run_id, std::span<const AlertRow> alerts) {
+  if (alerts.empty()) return {};
+  std::lock_guard<std::mutex> lock(mu_);
+  return InsertBatch(db_, "AddAlerts",
+                     "INSERT OR REPLACE INTO alerts(run_id, alert_id, rule_id, rule_title, level, tags, event_time, event_id, "
+                     "event_name, event_source, account_id, region, principal, source_ip, user_agent, source, record, suppression) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     alerts.size(), [&](Statement& st, size_t i) {
+                       const AlertRow& a = alerts[i];
+                       st.Bind(1, run_id);
+                       st.Bind(2, a.alert_id);
+                       st.Bind(3, a.rule_id);
+                       st.Bind(4, a.rule_title);
+                       st.Bind(5, a.level);
+                       st.Bind(6, Json(a.tags).dump(-1, ' ', false, Json::error_handler_t::replace));
+                       st.Bind(7, a.event_time);
+                       st.Bind(8, a.event_id);
+                       st.Bind(9, a.event_name);
+                       st.Bind(10, a.event_source);
+                       st.Bind(11, a.account_id);
+                       st.Bind(12, a.region);
+                       st.Bind(13, a.principal);
+                       st.Bind(14, a.source_ip);
+                       st.Bind(15, a.user_agent);
+                       st.Bind(16, a.source);
+                       st.Bind(17, a.record);
+                       if (a.suppression.is_null()) st.BindNull(18);
+                       else st.Bind(18, a.suppression.dump(-1, ' ', false, Json::error_handler_t::replace));
+                     });
+}
+
+Status Store::FinishThreatRun(int64_t run_id, const ThreatRun& run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "UPDATE threat_runs SET status=?, ended_at=?, rules=?, records=?, malformed=?, alerts=? WHERE id=?");
+  if (!st.ok()) return Fail(SqliteError(db_, "FinishThreatRun"));
+  st.Bind(1, run.status);
+  st.Bind(2, run.ended_at.empty() ? FormatIso8601Utc(NowEpochSeconds()) : run.ended_at);
+  st.Bind(3, run.rules);
+  st.Bind(4, run.records);
+  st.Bind(5, run.malformed);
+  st.Bind(6, run.alerts);
+  st.Bind(7, run_id);
+  if (st.Step() != SQLITE_DONE) return Fail(SqliteError(db_, "FinishThreatRun"));
+  if (sqlite3_changes(db_) == 0) return MakeError(ErrorCode::kNotFound, fmt::format("no threat run {}", run_id));
+  return {};
+}
+
+Result<std::vector<ThreatRun>> Store::ListThreatRuns() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ThreatRun> out;
+  if (schema_version_ < 4) return out;
+  Statement st(db_,
+               "SELECT id, started_at, COALESCE(ended_at,''), status, tool_version, sources, COALESCE(since,''), "
+               "COALESCE(until,''), rules, records, malformed, alerts FROM threat_runs ORDER BY id");
+  if (!st.ok()) return Fail(SqliteError(db_, "ListThreatRuns"));
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    ThreatRun r;
+    r.id = sqlite3_column_int64(st.get(), 0);
+    r.started_at = ColumnText(st.get(), 1);
+    r.ended_at = ColumnText(st.get(), 2);
+    r.status = ColumnText(st.get(), 3);
+    r.tool_version = ColumnText(st.get(), 4);
+    auto sources = ParseJson(ColumnText(st.get(), 5));
+    if (sources) r.sources = std::move(*sources);
+    r.since = ColumnText(st.get(), 6);
+    r.until = ColumnText(st.get(), 7);
+    r.rules = sqlite3_column_int64(st.get(), 8);
+    r.records = sqlite3_column_int64(st.get(), 9);
+    r.malformed = sqlite3_column_int64(st.get(), 10);
+    r.alerts = sqlite3_column_int64(st.get(), 11);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListThreatRuns"));
+  return out;
+}
+
+Result<std::vector<AlertRow>> Store::ListAlerts(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AlertRow> out;
+  if (schema_version_ < 4) return out;
+  Statement st(db_,
+               "SELECT alert_id, rule_id, rule_title, level, tags, event_time, COALESCE(event_id,''), COALESCE(event_name,''), "
+               "COALESCE(event_source,''), COALESCE(account_id,''), COALESCE(region,''), COALESCE(principal,''), "
+               "COALESCE(source_ip,''), COALESCE(user_agent,''), source, record, suppression FROM alerts WHERE run_id=? "
+               "ORDER BY event_time, rule_id, alert_id");
+  if (!st.ok()) return Fail(SqliteError(db_, "ListAlerts"));
+  st.Bind(1, run_id);
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    AlertRow a;
+    a.run_id = run_id;
+    a.alert_id = ColumnText(st.get(), 0);
+    a.rule_id = ColumnText(st.get(), 1);
+    a.rule_title = ColumnText(st.get(), 2);
+    a.level = ColumnText(st.get(), 3);
+    if (auto tags = ParseJson(ColumnText(st.get(), 4)); tags && tags->is_array())
+      for (const auto& t : *tags)
+        if (t.is_string()) a.tags.push_back(t.get<std::string>());
+    a.event_time = ColumnText(st.get(), 5);
+    a.event_id = ColumnText(st.get(), 6);
+    a.event_name = ColumnText(st.get(), 7);
+    a.event_source = ColumnText(st.get(), 8);
+    a.account_id = ColumnText(st.get(), 9);
+    a.region = ColumnText(st.get(), 10);
+    a.principal = ColumnText(st.get(), 11);
+    a.source_ip = ColumnText(st.get(), 12);
+    a.user_agent = ColumnText(st.get(), 13);
+    a.source = ColumnText(st.get(), 14);
+    a.record = ColumnText(st.get(), 15);
+    if (sqlite3_column_type(st.get(), 16) != SQLITE_NULL) {
+      auto parsed = ParseJson(ColumnText(st.get(), 16));
+      if (parsed) a.suppression = std::move(*parsed);
+    }
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListAlerts"));
+  return out;
+}
+
+}  // namespace cloudaudit::store
+
+namespace cloudaudit::store {
+
+Result<std::vector<ApiCallStat>> Store::ListApiStats(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT service, operation, region, sum(calls), sum(errors), sum(elapsed_ms) FROM api_calls WHERE scan_id=? "
+               "GROUP BY service, operation, region ORDER BY service, operation, region");
+  if (!st.ok()) return Fail(SqliteError(db_, "ListApiStats"));
+  st.Bind(1, scan_id);
+  std::vector<ApiCallStat> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    ApiCallStat a;
+    a.service = ColumnText(st.get(), 0);
+    a.operation = ColumnText(st.get(), 1);
+    a.region = ColumnText(st.get(), 2);
+    a.calls = sqlite3_column_int64(st.get(), 3);
+    a.errors = sqlite3_column_int64(st.get(), 4);
+    a.elapsed_ms = sqlite3_column_int64(st.get(), 5);
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListApiStats"));
+  return out;
+}
+
+Result<int64_t> Store::PreviousEvaluatedScan(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Ordered by start time (then id): scans of one account may be collected
+  // out of id order when stores are merged, never out of time order.
+  Statement st(db_,
+               "SELECT p.id FROM scans p JOIN scans s ON s.id = ?1 "
+               "WHERE p.account_id = s.account_id AND p.id != s.id "
+               "AND (p.started_at < s.started_at OR (p.started_at = s.started_at AND p.id < s.id)) "
+               "AND EXISTS (SELECT 1 FROM evaluations e WHERE e.scan_id = p.id) "
+               "ORDER BY p.started_at DESC, p.id DESC LIMIT 1");
+  if (!st.ok()) return Fail(SqliteError(db_, "PreviousEvaluatedScan"));
+  st.Bind(1, scan_id);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return static_cast<int64_t>(sqlite3_column_int64(st.get(), 0));
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "PreviousEvaluatedScan"));
+  return int64_t{0};
+}
+
+Result<std::map<std::string, std::string>> Store::AlarmFirstSeen(int64_t scan_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // findings_by_id (finding_id, scan_id) makes this one index range per alarm.
+  Statement st(db_,
+               "SELECT f.finding_id, min(ps.started_at) FROM findings f "
+               "JOIN scans s ON s.id = f.scan_id "
+               "JOIN findings pf ON pf.finding_id = f.finding_id AND pf.status = 'alarm' "
+               "JOIN scans ps ON ps.id = pf.scan_id AND ps.account_id = s.account_id AND ps.started_at <= s.started_at "
+               "WHERE f.scan_id = ?1 AND f.status = 'alarm' GROUP BY f.finding_id");
+  if (!st.ok()) return Fail(SqliteError(db_, "AlarmFirstSeen"));
+  st.Bind(1, scan_id);
+  std::map<std::string, std::string> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.emplace(ColumnText(st.get(), 0), ColumnText(st.get(), 1));
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "AlarmFirstSeen"));
   return out;
 }
 

@@ -15,8 +15,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,7 @@ struct sqlite3;
 
 namespace cloudaudit::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // The process that writes a scan. `started` tells a live process from a
 // later one that got the same pid: "<boot id>/<start time in clock ticks>"
@@ -190,6 +192,29 @@ class Store {
   Result<std::vector<FindingRow>> ListFindings(int64_t scan_id);
   // Rule metadata stored with a scan's findings.
   Result<std::vector<std::pair<std::string, Json>>> ListScanRules(int64_t scan_id);
+
+  Result<std::vector<ApiCallStat>> ListApiStats(int64_t scan_id);
+
+  // History across scans of the same account (reports, `diff`).
+  // The newest evaluated scan of the same account that started before
+  // `scan_id`; 0 when there is none.
+  Result<int64_t> PreviousEvaluatedScan(int64_t scan_id);
+  // For each finding that is an alarm in `scan_id`: the start time of the
+  // earliest scan of the same account, up to this one, where it was an alarm.
+  Result<std::map<std::string, std::string>> AlarmFirstSeen(int64_t scan_id);
+
+  // Threat detection (src/threats): a run over CloudTrail sources and its
+  // alerts. BeginThreatRun records it as running (started_at defaults to
+  // now); AddAlerts inserts a batch in one transaction (call it a page at a
+  // time; an alert id already in the run is replaced); FinishThreatRun sets
+  // the status, end time and counters (rules, records, malformed, alerts).
+  Result<int64_t> BeginThreatRun(const ThreatRun& run);
+  Status AddAlerts(int64_t run_id, std::span<const AlertRow> alerts);
+  Status FinishThreatRun(int64_t run_id, const ThreatRun& run);
+  // Every threat run, oldest first (none in a store older than schema 4).
+  Result<std::vector<ThreatRun>> ListThreatRuns();
+  // A run's alerts by event time, then rule id and alert id.
+  Result<std::vector<AlertRow>> ListAlerts(int64_t run_id);
 
   sqlite3* handle() { return db_; }
 

@@ -27,6 +27,15 @@ namespace {
 
 int Line(const YAML::Node& n) { return std::max(1, n.Mark().line + 1); }
 
+// yaml-cpp marks a value where its content starts; problems about a key
+// point at the key's own line.
+int KeyLine(const YAML::Node& map, const char* key) {
+  for (const auto& kv : map) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return Line(kv.first);
+  }
+  return Line(map);
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
@@ -38,7 +47,7 @@ void GetString(const YAML::Node& root, const char* key, std::string* out, Compil
   const YAML::Node n = root[key];
   if (!n || n.IsNull()) return;
   if (!n.IsScalar()) {
-    ctx.Problem(Line(n), fmt::format("`{}` must be a string", key));
+    ctx.Problem(KeyLine(root, key), fmt::format("`{}` must be a string", key));
     return;
   }
   *out = n.Scalar();
@@ -52,7 +61,7 @@ void GetList(const YAML::Node& root, const char* key, std::vector<std::string>* 
     return;
   }
   if (!n.IsSequence()) {
-    ctx.Problem(Line(n), fmt::format("`{}` must be a list of strings", key));
+    ctx.Problem(KeyLine(root, key), fmt::format("`{}` must be a list of strings", key));
     return;
   }
   for (const auto& e : n) {
@@ -90,20 +99,20 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
       return false;
     }
     if (root["correlation"]) {
-      ctx.Problem(Line(root["correlation"]), "Sigma correlation rules are not supported: the engine matches one record "
+      ctx.Problem(KeyLine(root, "correlation"), "Sigma correlation rules are not supported: the engine matches one record "
                                              "at a time (docs/threats.md)");
       return false;
     }
     if (root["action"]) {
-      ctx.Problem(Line(root["action"]), "`action` (Sigma 1 rule collections) is not supported: one rule per file");
+      ctx.Problem(KeyLine(root, "action"), "`action` (Sigma 1 rule collections) is not supported: one rule per file");
       return false;
     }
     if (root["filter"] && root["rules"]) {
-      ctx.Problem(Line(root["filter"]), "Sigma filters (meta filters) are not supported; use suppressions instead");
+      ctx.Problem(KeyLine(root, "filter"), "Sigma filters (meta filters) are not supported; use suppressions instead");
       return false;
     }
     rule->file = file;
-    if (root["title"]) rule->line = Line(root["title"]);
+    if (root["title"]) rule->line = KeyLine(root, "title");
     GetString(root, "title", &rule->title, ctx);
     GetString(root, "id", &rule->id, ctx);
     GetString(root, "description", &rule->description, ctx);
@@ -121,19 +130,19 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
     if (rule->level.empty()) {
       rule->level = "medium";
     } else if (!kLevels.count(rule->level)) {
-      ctx.Problem(Line(root["level"]), fmt::format("`level: {}` is not one of informational, low, medium, high, critical",
+      ctx.Problem(KeyLine(root, "level"), fmt::format("`level: {}` is not one of informational, low, medium, high, critical",
                                                    rule->level));
     }
     static const std::set<std::string> kStatuses = {"stable", "test", "experimental", "deprecated", "unsupported"};
     if (!rule->status.empty() && !kStatuses.count(rule->status)) {
-      ctx.Problem(Line(root["status"]), fmt::format("`status: {}` is not one of stable, test, experimental, "
+      ctx.Problem(KeyLine(root, "status"), fmt::format("`status: {}` is not one of stable, test, experimental, "
                                                     "deprecated, unsupported",
                                                     rule->status));
     }
 
     const YAML::Node logsource = root["logsource"];
     if (!logsource || !logsource.IsMap()) {
-      ctx.Problem(logsource ? Line(logsource) : rule->line, "a rule needs a `logsource` map (product: aws, service: cloudtrail)");
+      ctx.Problem(logsource ? KeyLine(root, "logsource") : rule->line, "a rule needs a `logsource` map (product: aws, service: cloudtrail)");
       return false;
     }
     GetString(logsource, "product", &rule->product, ctx);
@@ -156,7 +165,7 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
       ctx.Problem(rule->line, "a rule needs a `detection` map");
       return false;
     }
-    rule->detection = internal::CompileDetection(detection, ctx);
+    rule->detection = internal::CompileDetection(detection, KeyLine(root, "detection"), ctx);
   } catch (const YAML::Exception& e) {
     ctx.Problem(std::max(1, e.mark.line + 1), std::string("YAML: ") + e.msg);
     return false;

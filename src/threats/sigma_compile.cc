@@ -385,6 +385,9 @@ class ItemCompiler {
         if (re_s) flags += 's';
         for (const auto& v : values) {
           if (!Budget(1)) return false;
+          if (v->size() > kRegexMaxLength) {
+            return Fail(fmt::format("`{}`: regular expression is longer than {} bytes", key_, kRegexMaxLength));
+          }
           RE2::Options opts;
           opts.set_log_errors(false);
           opts.set_max_mem(kRegexMaxMem);
@@ -455,7 +458,10 @@ class ItemCompiler {
   }
 
  private:
+  // RE2 runs in linear time whatever the pattern; these bound what one
+  // pattern may cost to compile and hold.
   static constexpr int64_t kRegexMaxMem = 8 << 20;
+  static constexpr size_t kRegexMaxLength = 64 << 10;
 
   bool Fail(std::string message) {
     ctx_.Problem(line_, std::move(message));
@@ -572,7 +578,9 @@ class ItemCompiler {
             if (!parts.back().star) parts.push_back(Pattern::Part{true, {}});
           }
           if (!Budget(1)) return false;
-          m->patterns.push_back(Pattern::Compile(parts, m->cased || encoded));
+          Pattern pattern = Pattern::Compile(parts, m->cased || encoded);
+          if (!pattern.ok()) return Fail(fmt::format("`{}`: {}", key_, pattern.error()));
+          m->patterns.push_back(std::move(pattern));
         }
       }
     }
@@ -661,9 +669,9 @@ bool CompileKeywords(const std::vector<std::optional<std::string>>& values, int 
   return true;
 }
 
-bool CompileSelection(const std::string& name, const YAML::Node& node, CompileContext& ctx, Selection* sel) {
+bool CompileSelection(const std::string& name, int line, const YAML::Node& node, CompileContext& ctx, Selection* sel) {
   sel->name = name;
-  sel->line = Line(node);
+  sel->line = line;
   if (node.IsMap()) {
     ItemGroup g;
     if (!CompileMap(node, ctx, &g)) return false;
@@ -784,14 +792,15 @@ NameSet Constraint(const CondNode& n, const std::vector<Selection>& sels, const 
 
 }  // namespace
 
-std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, CompileContext& ctx) {
+std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, int detection_line, CompileContext& ctx) {
   const size_t before = ctx.problems.size();
   if (!detection.IsMap()) {
-    ctx.Problem(detection ? Line(detection) : 1, "`detection` must be a map of search identifiers and a `condition`");
+    ctx.Problem(detection_line, "`detection` must be a map of search identifiers and a `condition`");
     return nullptr;
   }
   auto d = std::make_shared<Detection>();
   YAML::Node condition;
+  bool has_condition = false;
   int condition_line = Line(detection);
   std::set<std::string> names;
   for (const auto& kv : detection) {
@@ -803,6 +812,7 @@ std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, C
     const std::string name = kv.first.Scalar();
     if (name == "condition") {
       condition = kv.second;
+      has_condition = true;
       condition_line = line;
       continue;
     }
@@ -816,11 +826,11 @@ std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, C
       continue;
     }
     Selection sel;
-    if (CompileSelection(name, kv.second, ctx, &sel)) d->selections.push_back(std::move(sel));
+    if (CompileSelection(name, line, kv.second, ctx, &sel)) d->selections.push_back(std::move(sel));
     else d->selections.push_back(Selection{name, line, {}});  // keep the name for the condition check
   }
-  if (!condition) {
-    ctx.Problem(Line(detection), "`detection` needs a `condition`");
+  if (!has_condition) {
+    ctx.Problem(detection_line, "`detection` needs a `condition`");
     return nullptr;
   }
   std::vector<std::string> conditions;

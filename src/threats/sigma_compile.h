@@ -35,21 +35,27 @@ struct GlobToken {
   std::string literal;  // kLiteral; ASCII-lowercased unless the pattern is cased
 };
 
-// A Sigma string value after escapes, wildcards and modifiers: matched
-// against a whole field value. Literal-only shapes take fast paths.
+// A Sigma string value after escapes, wildcards and modifiers, matched
+// against a whole field value. Literal-only shapes take fast paths; `*`-only
+// globs match segment by segment (leftmost, linear-time search); patterns
+// with `?` or windash dashes become an RE2 automaton, so no pattern can make
+// matching worse than linear in the value. Case folding is ASCII-only in
+// every shape.
 class Pattern {
  public:
-  enum class Shape : uint8_t { kAny, kExact, kPrefix, kSuffix, kContains, kPrefixSuffix, kGlob };
+  enum class Shape : uint8_t { kAny, kExact, kPrefix, kSuffix, kContains, kPrefixSuffix, kGlob, kRegex };
 
-  // `tokens` is the parsed value; a null entry list is impossible (an empty
-  // string is an empty token list). Stars are separate kStar entries.
   struct Part {
     bool star = false;  // `*`
     GlobToken token;    // when !star
   };
+  // Check ok() afterwards: a kRegex pattern can fail to compile (too large,
+  // invalid UTF-8), and error() says why.
   static Pattern Compile(const std::vector<Part>& parts, bool cased);
 
   bool Matches(std::string_view text) const;
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
   Shape shape() const { return shape_; }
   bool cased() const { return cased_; }
   // For kExact: the literal (lowercased unless cased); used by the rule index.
@@ -58,16 +64,20 @@ class Pattern {
   std::string Describe() const;
 
  private:
-  using Segment = std::vector<GlobToken>;
-  static size_t MatchSegmentAt(const Segment& seg, std::string_view text, size_t pos, bool cased);
-  static size_t FindSegment(const Segment& seg, std::string_view text, size_t from, size_t* end, bool cased);
+  bool MatchGlob(std::string_view text) const;
 
   Shape shape_ = Shape::kExact;
   bool cased_ = false;
-  std::string literal_, literal2_;  // fast paths (literal2_: suffix of kPrefixSuffix)
   bool lead_star_ = false, trail_star_ = false;
-  std::vector<Segment> segments_;  // kGlob
+  std::string literal_, literal2_;     // fast paths (literal2_: suffix of kPrefixSuffix)
+  std::vector<std::string> segments_;  // kGlob: the literals between stars
+  std::shared_ptr<const re2::RE2> re_;  // kRegex
+  std::string error_;
 };
+
+// Case-insensitive (ASCII) or cased substring search, linear in the size
+// of the haystack whatever the needle (two-way search on long inputs).
+size_t FindText(std::string_view haystack, std::string_view needle, size_t from, bool cased);
 
 // Parses a Sigma string: `*` and `?` are wildcards, `\*` `\?` `\\` escapes
 // (a backslash before anything else is literal). `windash` turns every
@@ -162,8 +172,8 @@ struct CompileContext {
   void Problem(int line, std::string message);
 };
 
-// Compiles `detection:`; problems go to ctx.problems. Returns null if any.
-std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, CompileContext& ctx);
+// Compiles `detection:` (whose key is at detection_line); problems go to ctx.problems. Returns null if any.
+std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, int detection_line, CompileContext& ctx);
 
 // Parses a condition string against the selection names. `line` is where
 // the condition is in the file.

@@ -66,8 +66,10 @@ class Parser {
     return false;
   }
   std::string Shorten() const {
-    if (text_.size() <= 80) return std::string(text_);
-    return std::string(text_.substr(0, 77)) + "...";
+    std::string_view t = text_;
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+    if (t.size() <= 80) return std::string(t);
+    return std::string(t.substr(0, 77)) + "...";
   }
 
   bool Tokenize() {

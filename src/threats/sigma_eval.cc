@@ -170,11 +170,7 @@ bool RefCompare(ValueMatcher::RefMode mode, std::string_view a, std::string_view
     case ValueMatcher::RefMode::kEndsWith:
       return a.size() >= b.size() && EqualFold(a.substr(a.size() - b.size()), b, cased);
     case ValueMatcher::RefMode::kContains:
-      if (b.size() > a.size()) return false;
-      for (size_t i = 0; i + b.size() <= a.size(); ++i) {
-        if (EqualFold(a.substr(i, b.size()), b, cased)) return true;
-      }
-      return false;
+      return FindText(a, b, 0, cased) != std::string_view::npos;
   }
   return false;
 }

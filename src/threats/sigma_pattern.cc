@@ -2,6 +2,8 @@
 // paths (exact, prefix, suffix, contains, prefix+suffix) or a general
 // wildcard matcher; and CIDR networks.
 #include <arpa/inet.h>
+#include <re2/re2.h>
+#include <string.h>
 
 #include <charconv>
 #include <cstring>
@@ -22,44 +24,34 @@ inline bool EqualAt(std::string_view text, size_t pos, std::string_view needle, 
   return true;
 }
 
-size_t Find(std::string_view text, std::string_view needle, size_t from, bool cased) {
-  if (needle.empty()) return from <= text.size() ? from : std::string_view::npos;
-  if (text.size() < needle.size() || from > text.size() - needle.size()) return std::string_view::npos;
-  if (cased) return text.find(needle, from);
-  const unsigned char first = static_cast<unsigned char>(needle[0]);
-  const bool letter = first >= 'a' && first <= 'z';
-  const size_t last = text.size() - needle.size();
-  for (size_t i = from; i <= last; ++i) {
-    if (!letter) {
-      // memchr is much faster than a byte loop for the common case.
-      const void* hit = std::memchr(text.data() + i, first, last - i + 1);
-      if (hit == nullptr) return std::string_view::npos;
-      i = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
-    } else if (Lower(static_cast<unsigned char>(text[i])) != first) {
-      continue;
-    }
-    if (EqualAt(text, i, needle, false)) return i;
-  }
-  return std::string_view::npos;
+// Below this size a case-folding byte loop is cheap whatever the needle;
+// above it, the haystack is lowercased once and searched with glibc's
+// memmem (two-way: linear time).
+constexpr size_t kShortText = 256;
+
+size_t MemFind(std::string_view hay, std::string_view needle, size_t from) {
+  if (needle.empty()) return from;
+  const void* hit = memmem(hay.data() + from, hay.size() - from, needle.data(), needle.size());
+  return hit == nullptr ? std::string_view::npos : static_cast<size_t>(static_cast<const char*>(hit) - hay.data());
 }
 
-// Length of the UTF-8 character at pos; invalid or truncated sequences
-// count as one byte each, so any byte string can be matched.
-size_t CharLen(std::string_view text, size_t pos) {
-  const auto c = static_cast<unsigned char>(text[pos]);
-  size_t len = 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
+// `needle` is lowercased when !cased.
+size_t FindLowered(std::string_view text, std::string_view needle, size_t from, bool cased) {
+  if (from > text.size() || text.size() - from < needle.size()) return std::string_view::npos;
+  if (needle.empty()) return from;
+  if (cased) return MemFind(text, needle, from);
+  if (text.size() - from > kShortText && needle.size() > 4) {
+    thread_local std::string lowered;
+    lowered.assign(text);
+    for (char& c : lowered) c = static_cast<char>(Lower(static_cast<unsigned char>(c)));
+    return MemFind(lowered, needle, from);
   }
-  if (pos + len > text.size()) return 1;
-  for (size_t k = 1; k < len; ++k) {
-    if ((static_cast<unsigned char>(text[pos + k]) & 0xC0) != 0x80) return 1;
+  const size_t last = text.size() - needle.size();
+  const auto first = static_cast<unsigned char>(needle[0]);
+  for (size_t i = from; i <= last; ++i) {
+    if (Lower(static_cast<unsigned char>(text[i])) == first && EqualAt(text, i, needle, false)) return i;
   }
-  return len;
+  return std::string_view::npos;
 }
 
 // The dashes windash interchanges: - / and en dash, em dash, horizontal bar.
@@ -72,7 +64,63 @@ size_t DashLen(std::string_view text, size_t pos) {
   return 0;
 }
 
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '*' || c == '?' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// RE2 syntax for a wildcard pattern; ASCII letters become [aA] classes so
+// that folding stays ASCII-only as in the other shapes.
+std::string ToRegex(const std::vector<Pattern::Part>& parts, bool cased) {
+  std::string re = "(?s)";
+  for (const auto& p : parts) {
+    if (p.star) {
+      re += ".*";
+      continue;
+    }
+    switch (p.token.kind) {
+      case GlobToken::Kind::kAnyChar:
+        re += ".";
+        break;
+      case GlobToken::Kind::kDash:
+        re += "(?:-|/|\xE2\x80\x93|\xE2\x80\x94|\xE2\x80\x95)";
+        break;
+      case GlobToken::Kind::kLiteral:
+        for (char c : p.token.literal) {
+          const auto u = static_cast<unsigned char>(c);
+          if (!cased && ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z'))) {
+            re += '[';
+            re += static_cast<char>(Lower(u));
+            re += static_cast<char>(Lower(u) - 32);
+            re += ']';
+          } else if ((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u >= 0x80) {
+            re += c;
+          } else if (u == 0) {
+            re += "\\x00";
+          } else {
+            re += '\\';
+            re += c;
+          }
+        }
+        break;
+    }
+  }
+  return re;
+}
+
 }  // namespace
+
+size_t FindText(std::string_view haystack, std::string_view needle, size_t from, bool cased) {
+  if (cased || needle.empty()) return FindLowered(haystack, needle, from, cased);
+  thread_local std::string lowered;
+  lowered.assign(needle);
+  for (char& c : lowered) c = static_cast<char>(Lower(static_cast<unsigned char>(c)));
+  return FindLowered(haystack, lowered, from, false);
+}
 
 std::vector<Pattern::Part> ParseSigmaString(std::string_view value, bool windash) {
   std::vector<Pattern::Part> parts;
@@ -113,55 +161,62 @@ std::vector<Pattern::Part> ParseSigmaString(std::string_view value, bool windash
 Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
   Pattern p;
   p.cased_ = cased;
-  // Segments between stars; adjacent literals merged, consecutive stars collapsed.
-  std::vector<Segment> segs;
-  bool star_pending = true;  // the next token starts a new segment
+  bool special = false;  // `?` or windash: the RE2 shape
   bool any_star = false;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const Part& part = parts[i];
+  for (const auto& part : parts) {
+    if (part.star) any_star = true;
+    else if (part.token.kind != GlobToken::Kind::kLiteral) special = true;
+  }
+  p.lead_star_ = !parts.empty() && parts.front().star;
+  p.trail_star_ = !parts.empty() && parts.back().star;
+  if (special) {
+    p.shape_ = Shape::kRegex;
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    opts.set_max_mem(8 << 20);
+    auto re = std::make_shared<RE2>(ToRegex(parts, cased), opts);
+    if (!re->ok()) p.error_ = "wildcard pattern does not compile: " + re->error();
+    p.re_ = std::move(re);
+    for (const auto& part : parts) {
+      if (part.star) p.literal_ += "*";
+      else if (part.token.kind == GlobToken::Kind::kAnyChar) p.literal_ += "?";
+      else if (part.token.kind == GlobToken::Kind::kDash) p.literal_ += "[-/]";
+      else p.literal_ += Escape(part.token.literal);
+    }
+    return p;
+  }
+  // Literal segments between stars; consecutive stars collapse.
+  std::vector<std::string> segs;
+  bool new_segment = true;
+  for (const auto& part : parts) {
     if (part.star) {
-      any_star = true;
-      if (i == 0) p.lead_star_ = true;
-      star_pending = true;
+      new_segment = true;
       continue;
     }
-    if (star_pending) {
-      segs.emplace_back();
-      star_pending = false;
+    if (new_segment) segs.emplace_back();
+    new_segment = false;
+    std::string lit = part.token.literal;
+    if (!cased) {
+      for (char& ch : lit) ch = static_cast<char>(Lower(static_cast<unsigned char>(ch)));
     }
-    GlobToken tok = part.token;
-    if (!cased && tok.kind == GlobToken::Kind::kLiteral) {
-      for (char& ch : tok.literal) ch = static_cast<char>(Lower(static_cast<unsigned char>(ch)));
-    }
-    Segment& seg = segs.back();
-    if (tok.kind == GlobToken::Kind::kLiteral && !seg.empty() && seg.back().kind == GlobToken::Kind::kLiteral) {
-      seg.back().literal += tok.literal;
-    } else {
-      seg.push_back(std::move(tok));
-    }
+    segs.back() += lit;
   }
-  p.trail_star_ = !parts.empty() && parts.back().star;
-
   if (segs.empty()) {
     p.shape_ = any_star ? Shape::kAny : Shape::kExact;  // "*" or ""
     return p;
   }
-  bool literal_only = true;
-  for (const auto& s : segs) {
-    if (s.size() != 1 || s[0].kind != GlobToken::Kind::kLiteral) literal_only = false;
-  }
-  if (literal_only && segs.size() == 1) {
-    p.literal_ = segs[0][0].literal;
+  if (segs.size() == 1) {
+    p.literal_ = std::move(segs[0]);
     if (!p.lead_star_ && !p.trail_star_) p.shape_ = Shape::kExact;
     else if (p.lead_star_ && p.trail_star_) p.shape_ = Shape::kContains;
     else if (p.lead_star_) p.shape_ = Shape::kSuffix;
     else p.shape_ = Shape::kPrefix;
     return p;
   }
-  if (literal_only && segs.size() == 2 && !p.lead_star_ && !p.trail_star_) {
+  if (segs.size() == 2 && !p.lead_star_ && !p.trail_star_) {
     p.shape_ = Shape::kPrefixSuffix;
-    p.literal_ = segs[0][0].literal;
-    p.literal2_ = segs[1][0].literal;
+    p.literal_ = std::move(segs[0]);
+    p.literal2_ = std::move(segs[1]);
     return p;
   }
   p.shape_ = Shape::kGlob;
@@ -169,45 +224,32 @@ Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
   return p;
 }
 
-size_t Pattern::MatchSegmentAt(const Segment& seg, std::string_view text, size_t pos, bool cased) {
-  for (const GlobToken& tok : seg) {
-    switch (tok.kind) {
-      case GlobToken::Kind::kLiteral:
-        if (text.size() - pos < tok.literal.size() || !EqualAt(text, pos, tok.literal, cased)) return std::string_view::npos;
-        pos += tok.literal.size();
-        break;
-      case GlobToken::Kind::kAnyChar:
-        if (pos >= text.size()) return std::string_view::npos;
-        pos += CharLen(text, pos);
-        break;
-      case GlobToken::Kind::kDash: {
-        if (pos >= text.size()) return std::string_view::npos;
-        const size_t len = DashLen(text, pos);
-        if (len == 0) return std::string_view::npos;
-        pos += len;
-        break;
-      }
-    }
+bool Pattern::MatchGlob(std::string_view text) const {
+  // Leftmost placement of each segment is optimal for `*`-separated literals.
+  const size_t n = text.size();
+  const size_t k = segments_.size();
+  size_t pos = 0;
+  size_t first = 0, last = k;
+  if (!lead_star_) {
+    const std::string& s = segments_[0];
+    if (n < s.size() || !EqualAt(text, 0, s, cased_)) return false;
+    pos = s.size();
+    first = 1;
   }
-  return pos;
-}
-
-// Leftmost position >= from where seg matches; *end gets where it ends.
-size_t Pattern::FindSegment(const Segment& seg, std::string_view text, size_t from, size_t* end, bool cased) {
-  const bool lead_literal = seg[0].kind == GlobToken::Kind::kLiteral;
-  for (size_t p = from; p <= text.size();) {
-    if (lead_literal) {
-      p = Find(text, seg[0].literal, p, cased);
-      if (p == std::string_view::npos) return p;
-    }
-    const size_t e = MatchSegmentAt(seg, text, p, cased);
-    if (e != std::string_view::npos) {
-      *end = e;
-      return p;
-    }
-    ++p;
+  size_t end = n;
+  if (!trail_star_) {
+    const std::string& s = segments_[k - 1];
+    if (n < s.size() || n - s.size() < pos || !EqualAt(text, n - s.size(), s, cased_)) return false;
+    end = n - s.size();
+    last = k - 1;
   }
-  return std::string_view::npos;
+  const std::string_view middle = text.substr(0, end);
+  for (size_t i = first; i < last; ++i) {
+    const size_t at = FindLowered(middle, segments_[i], pos, cased_);
+    if (at == std::string_view::npos) return false;
+    pos = at + segments_[i].size();
+  }
+  return true;
 }
 
 bool Pattern::Matches(std::string_view text) const {
@@ -222,82 +264,41 @@ bool Pattern::Matches(std::string_view text) const {
     case Shape::kSuffix:
       return n >= literal_.size() && EqualAt(text, n - literal_.size(), literal_, cased_);
     case Shape::kContains:
-      return Find(text, literal_, 0, cased_) != std::string_view::npos;
+      return FindLowered(text, literal_, 0, cased_) != std::string_view::npos;
     case Shape::kPrefixSuffix:
       return n >= literal_.size() + literal2_.size() && EqualAt(text, 0, literal_, cased_) &&
              EqualAt(text, n - literal2_.size(), literal2_, cased_);
     case Shape::kGlob:
-      break;
+      return MatchGlob(text);
+    case Shape::kRegex:
+      return re_ && re_->ok() && RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *re_);
   }
-  size_t pos = 0;
-  const size_t k = segments_.size();
-  for (size_t i = 0; i < k; ++i) {
-    const Segment& seg = segments_[i];
-    const bool anchored_start = i == 0 && !lead_star_;
-    const bool anchored_end = i == k - 1 && !trail_star_;
-    if (anchored_start) {
-      const size_t e = MatchSegmentAt(seg, text, 0, cased_);
-      if (e == std::string_view::npos) return false;
-      if (anchored_end) return e == n;
-      pos = e;
-      continue;
-    }
-    if (anchored_end) {
-      bool fixed = true;
-      size_t len = 0;
-      for (const auto& t : seg) {
-        if (t.kind != GlobToken::Kind::kLiteral) fixed = false;
-        len += t.literal.size();
-      }
-      if (fixed) return n >= len && n - len >= pos && MatchSegmentAt(seg, text, n - len, cased_) == n;
-      for (size_t p = pos; p < n; ++p) {
-        if (MatchSegmentAt(seg, text, p, cased_) == n) return true;
-      }
-      return false;
-    }
-    size_t e = 0;
-    if (FindSegment(seg, text, pos, &e, cased_) == std::string_view::npos) return false;
-    pos = e;
-  }
-  return true;  // the pattern ends with `*`
+  return false;
 }
 
 std::string Pattern::Describe() const {
-  auto esc = [](const std::string& s) {
-    std::string out;
-    for (char c : s) {
-      if (c == '*' || c == '?' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out;
-  };
   switch (shape_) {
     case Shape::kAny:
       return "*";
     case Shape::kExact:
-      return esc(literal_);
+      return Escape(literal_);
     case Shape::kPrefix:
-      return esc(literal_) + "*";
+      return Escape(literal_) + "*";
     case Shape::kSuffix:
-      return "*" + esc(literal_);
+      return "*" + Escape(literal_);
     case Shape::kContains:
-      return "*" + esc(literal_) + "*";
+      return "*" + Escape(literal_) + "*";
     case Shape::kPrefixSuffix:
-      return esc(literal_) + "*" + esc(literal2_);
-    case Shape::kGlob:
-      break;
-  }
-  std::string out = lead_star_ ? "*" : "";
-  for (size_t i = 0; i < segments_.size(); ++i) {
-    if (i > 0) out += "*";
-    for (const auto& t : segments_[i]) {
-      if (t.kind == GlobToken::Kind::kLiteral) out += esc(t.literal);
-      else if (t.kind == GlobToken::Kind::kAnyChar) out += "?";
-      else out += "[-/]";
+      return Escape(literal_) + "*" + Escape(literal2_);
+    case Shape::kGlob: {
+      std::string out = lead_star_ ? "*" : "";
+      for (size_t i = 0; i < segments_.size(); ++i) out += (i ? "*" : "") + Escape(segments_[i]);
+      return out + (trail_star_ ? "*" : "");
     }
+    case Shape::kRegex:
+      return literal_;
   }
-  if (trail_star_) out += "*";
-  return out;
+  return "";
 }
 
 // ---- CIDR ----------------------------------------------------------------------
