@@ -588,7 +588,7 @@ class ItemCompiler {
   }
 
   CompileContext& ctx_;
-  const std::string& key_;
+  const std::string key_;
   int line_;
 };
 
