@@ -310,9 +310,10 @@ std::optional<int> ThreatsCommand::Run() {
       r.second = &a;
     }
     if (!active.empty()) {
-      std::printf("Alerts by level:");
+      std::string levels;
       for (const char* level : {"critical", "high", "medium", "low", "informational"})
-        if (by_level.count(level)) std::printf(" %s %zu", level, by_level[level]);
+        if (by_level.count(level)) levels += fmt::format("{}{} {}", levels.empty() ? "" : ", ", level, by_level[level]);
+      std::printf("Alerts by level: %s", levels.c_str());
       std::printf("\n\nAlerts by rule:\n");
       std::vector<std::pair<std::string, std::pair<size_t, const store::AlertRow*>>> rules_hit(by_rule.begin(), by_rule.end());
       std::stable_sort(rules_hit.begin(), rules_hit.end(), [](const auto& a, const auto& b) {

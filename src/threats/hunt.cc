@@ -18,7 +18,6 @@
 
 #include "aws/client/client.h"
 #include "aws/client/retry.h"
-#include "base/crypto.h"
 #include "base/time.h"
 #include "threats/sigma.h"
 
@@ -29,51 +28,6 @@ static_assert(kRecordPadding >= simdjson::SIMDJSON_PADDING, "records are parsed 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string_view StringAt(simdjson::dom::element e, std::string_view key) {
-  std::string_view out;
-  if (e[key].get(out) != simdjson::SUCCESS) return {};
-  return out;
-}
-
-std::string_view StringAt(simdjson::dom::element e, std::string_view key, std::string_view sub) {
-  simdjson::dom::element inner;
-  if (e[key].get(inner) != simdjson::SUCCESS) return {};
-  return StringAt(inner, sub);
-}
-
-bool IsServiceLinkedRoleArn(std::string_view arn) {
-  // arn:<partition>:iam::<account>:role/aws-service-role/<service>/<name>
-  return arn.substr(0, 4) == "arn:" && arn.find(":iam::") != std::string_view::npos &&
-         arn.find(":role/aws-service-role/") != std::string_view::npos;
-}
-
-// "YYYY-MM-DDTHH:MM:SSZ", CloudTrail's own form, without the general parser.
-std::optional<int64_t> FastEventTime(std::string_view s) {
-  if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
-    return std::nullopt;
-  auto num = [&](size_t at, size_t n, int* out) {
-    int v = 0;
-    for (size_t i = at; i < at + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-  };
-  int y, mo, d, h, mi, se;
-  if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) || !num(11, 2, &h) || !num(14, 2, &mi) || !num(17, 2, &se))
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
-  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 + se;
-}
-
-std::optional<int64_t> EventTime(std::string_view text) {
-  if (auto t = FastEventTime(text)) return t;
-  auto ts = ParseTimestamp(text);
-  if (!ts || text.size() < 10 || text.find('-') == std::string_view::npos) return std::nullopt;
-  return ts->epoch_seconds;
-}
 
 bool Glob(const std::string& pattern, const std::string& text) { return fnmatch(pattern.c_str(), text.c_str(), 0) == 0; }
 
@@ -331,22 +285,10 @@ class Worker {
       if (++pending_records_ >= 4096) FlushProgress();
     }
     simdjson::dom::element doc;
-    if (auto err = parser_.parse(text.data(), text.size(), !padded).get(doc); err != simdjson::SUCCESS) {
-      BadRecord(from_file, offset, fmt::format("malformed record: {}", simdjson::error_message(err)));
-      return;
-    }
-    if (!doc.is_object()) {
-      BadRecord(from_file, offset, "malformed record: not a JSON object");
-      return;
-    }
     std::string_view time_text;
-    if (doc["eventTime"].get(time_text) != simdjson::SUCCESS) {
-      BadRecord(from_file, offset, "malformed record: no eventTime string");
-      return;
-    }
-    auto epoch = EventTime(time_text);
+    auto epoch = CheckRecord(parser_, text, padded, &doc, &time_text);
     if (!epoch) {
-      BadRecord(from_file, offset, fmt::format("malformed record: eventTime `{}` is not a time", time_text.substr(0, 64)));
+      BadRecord(from_file, offset, epoch.error().message);
       return;
     }
     if (!opts_.window.Contains(*epoch)) {
@@ -364,22 +306,8 @@ class Worker {
     matches_.erase(std::unique(matches_.begin(), matches_.end()), matches_.end());
 
     // The evidence: the record as it was written, whitespace removed.
-    std::string compact(text.size() + simdjson::SIMDJSON_PADDING, '\0');
-    size_t compact_len = 0;
-    if (simdjson::minify(text.data(), text.size(), compact.data(), compact_len) != simdjson::SUCCESS) compact_len = 0;
-    compact.resize(compact_len);
-    if (compact.empty()) compact = std::string(text);
-
-    std::string_view event_id = StringAt(doc, "eventID");
-    std::string principal(StringAt(doc, "userIdentity", "arn"));
-    if (principal.empty()) principal = std::string(StringAt(doc, "userIdentity", "type"));
-    std::vector<std::string> resource_arns;
-    if (!shared_.active_suppressions.empty()) {
-      simdjson::dom::array resources;
-      if (doc["resources"].get(resources) == simdjson::SUCCESS)
-        for (auto r : resources)
-          if (auto arn = StringAt(r, "ARN"); !arn.empty()) resource_arns.emplace_back(arn);
-    }
+    const std::string compact = CompactRecord(text);
+    const RecordFields fields = ExtractFields(doc, !shared_.active_suppressions.empty());
     const std::string source = from_file ? fmt::format("{}:{}", where_, offset) : where_;
     const auto& infos = shared_.matcher.rules();
     for (size_t index : matches_) {
@@ -388,27 +316,26 @@ class Worker {
       PendingAlert a;
       a.epoch = *epoch;
       store::AlertRow& row = a.row;
-      row.alert_id = AlertId(rule.id, event_id, compact);
+      row.alert_id = AlertId(rule.id, fields.event_id, compact);
       row.rule_id = rule.id;
       row.rule_title = rule.title;
       row.level = rule.level;
       row.tags = rule.tags;
       row.event_time = std::string(time_text);
-      row.event_id = std::string(event_id);
-      row.event_name = std::string(StringAt(doc, "eventName"));
-      row.event_source = std::string(StringAt(doc, "eventSource"));
-      row.account_id = std::string(StringAt(doc, "recipientAccountId"));
-      if (row.account_id.empty()) row.account_id = std::string(StringAt(doc, "userIdentity", "accountId"));
-      row.region = std::string(StringAt(doc, "awsRegion"));
-      row.principal = principal;
-      row.source_ip = std::string(StringAt(doc, "sourceIPAddress"));
-      row.user_agent = std::string(StringAt(doc, "userAgent"));
+      row.event_id = fields.event_id;
+      row.event_name = fields.event_name;
+      row.event_source = fields.event_source;
+      row.account_id = fields.account_id;
+      row.region = fields.region;
+      row.principal = fields.principal;
+      row.source_ip = fields.source_ip;
+      row.user_agent = fields.user_agent;
       row.source = source;
       row.record = compact;
       for (const rules::Suppression* s : shared_.active_suppressions) {
         if (!Glob(s->rule, row.rule_id)) continue;
         bool hit = Glob(s->resource, row.principal);
-        for (size_t i = 0; !hit && i < resource_arns.size(); ++i) hit = Glob(s->resource, resource_arns[i]);
+        for (size_t i = 0; !hit && i < fields.resource_arns.size(); ++i) hit = Glob(s->resource, fields.resource_arns[i]);
         if (hit) {
           row.suppression = s->ToJson();
           break;
@@ -477,32 +404,6 @@ SigmaMatcher::SigmaMatcher(const SigmaRuleSet& rules) : rules_(rules) {
 
 void SigmaMatcher::Match(simdjson::dom::element record, std::vector<size_t>* out) const {
   rules_.Match(record, out);
-}
-
-bool IsServiceActivity(simdjson::dom::element record) {
-  simdjson::dom::element identity;
-  if (record["userIdentity"].get(identity) != simdjson::SUCCESS) return false;
-  if (!StringAt(identity, "invokedBy").empty()) return true;
-  if (StringAt(identity, "type") == "AWSService") return true;
-  if (IsServiceLinkedRoleArn(StringAt(identity, "arn"))) return true;
-  simdjson::dom::element issuer;
-  if (identity.at_pointer("/sessionContext/sessionIssuer").get(issuer) == simdjson::SUCCESS &&
-      IsServiceLinkedRoleArn(StringAt(issuer, "arn")))
-    return true;
-  return false;
-}
-
-std::string AlertId(std::string_view rule_id, std::string_view event_id, std::string_view record_text) {
-  std::string key(rule_id);
-  key += '\n';
-  if (!event_id.empty()) {
-    key += "eventID:";
-    key += event_id;
-  } else {
-    key += "record:";
-    key += record_text;
-  }
-  return Sha256Hex(key).substr(0, 32);
 }
 
 Result<HuntResult> Hunt(const std::vector<SourceSpec>& sources, const RecordMatcher& matcher, const HuntOptions& options) {

@@ -10,7 +10,8 @@
 // Noise control, in this order:
 //  - records outside the window are dropped (counted);
 //  - unless include_service_activity, calls AWS services make on the
-//    customer's behalf are dropped before matching (IsServiceActivity);
+//    customer's behalf are dropped before matching (IsServiceActivity in
+//    cloudtrail_record.h);
 //  - alerts matching a suppression (rule pattern on the rule id, resource
 //    pattern on the principal ARN or any resources[].ARN of the record) are
 //    kept, marked with the suppression, and do not count as alerts.
@@ -28,6 +29,7 @@
 #include "rules/engine.h"
 #include "store/store.h"
 #include "threats/cloudtrail_reader.h"
+#include "threats/cloudtrail_record.h"
 #include "threats/sources.h"
 
 namespace simdjson::dom {
@@ -73,16 +75,6 @@ class SigmaMatcher : public RecordMatcher {
   const SigmaRuleSet& rules_;
   std::vector<RuleInfo> infos_;
 };
-
-// True for a call made by an AWS service on the customer's behalf:
-// userIdentity.invokedBy is set, userIdentity.type is AWSService, or the
-// caller is a service-linked role (arn:aws*:iam::*:role/aws-service-role/*)
-// or a session of one (its sessionContext.sessionIssuer.arn is).
-bool IsServiceActivity(simdjson::dom::element record);
-
-// Stable alert id: hash of the rule id and the record's eventID, or of the
-// record text when it has no eventID.
-std::string AlertId(std::string_view rule_id, std::string_view event_id, std::string_view record_text);
 
 struct HuntProgress {
   uint64_t files = 0;             // files and objects read so far
