@@ -23,7 +23,7 @@ build=$(cd "$1" && pwd)
 seconds=${2:-120}
 [ $# -ge 2 ] && shift 2 || shift 1
 src=$(cd "$(dirname "$0")" && pwd)
-harnesses=${*:-"xml_response_fuzzer json_response_fuzzer sigv4_verify_fuzzer config_file_fuzzer sigma_rule_fuzzer"}
+harnesses=${*:-"xml_response_fuzzer json_response_fuzzer sigv4_verify_fuzzer config_file_fuzzer sigma_rule_fuzzer cloudtrail_record_fuzzer"}
 
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export UBSAN_OPTIONS
@@ -42,6 +42,7 @@ for h in $harnesses; do
     sigv4_verify_fuzzer) dict="-dict=$src/dicts/sigv4.dict" ;;
     config_file_fuzzer) dict="-dict=$src/dicts/config_file.dict" ;;
     sigma_rule_fuzzer) dict="-dict=$src/dicts/sigma.dict" ;;
+    cloudtrail_record_fuzzer) dict="-dict=$src/dicts/cloudtrail.dict" ;;
   esac
   mkdir -p "$build/fuzz/work/$h" "$build/fuzz/artifacts/$h" "$build/fuzz/corpus/$h"
   echo "== $h for ${seconds}s"
