@@ -248,6 +248,17 @@ TEST(CloudTrailReader, NotACloudTrailLog) {
   }
 }
 
+TEST(CloudTrailReader, NothingIsReportedAfterAFatalProblem) {
+  // Found by fuzzing: a stream breaking off inside a scalar element reported
+  // the element as "not an object" after the fatal problem.
+  std::string packed = Gzip(R"({"Records": [12345678, {"a": 1}]})");
+  packed.resize(packed.size() - 25);
+  Collected c = ReadBytes(packed);
+  ASSERT_FALSE(c.problems.empty());
+  EXPECT_TRUE(c.problems.back().fatal);
+  EXPECT_EQ(c.stats.bad_records, 0u);
+}
+
 TEST(CloudTrailReader, DataAfterTheDocumentIsReportedNotFatal) {
   Collected c = ReadBytes(R"({"Records": [{"a": 1}]} {"Records": []})");
   EXPECT_EQ(c.records.size(), 1u);
