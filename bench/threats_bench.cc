@@ -7,6 +7,7 @@
 //                          each (the physical limit of any evaluator)
 //   BM_DecompressParseWhole  inflate each file whole, parse it as one
 //                          document (the non-streaming reference)
+//   BM_HuntNoRules         the hunt with no rule (reading, checks, filters)
 //   BM_Hunt/<threads>      the whole hunt (read files, check, service-activity
 //                          filter, every built-in Sigma rule, alerts) over
 //                          the same logs on disk (page cache)
@@ -19,6 +20,7 @@
 // decompressed JSON. Figures: docs/performance.md "Threat hunting".
 //
 //   cloudaudit_threats_bench --benchmark_min_time=2
+//   CLOUDAUDIT_BENCH_MB=256 CLOUDAUDIT_BENCH_KEEP=1 cloudaudit_threats_bench --benchmark_filter=none
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
@@ -326,6 +328,33 @@ void BM_DecompressParseWhole(benchmark::State& state) {
 }
 BENCHMARK(BM_DecompressParseWhole)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
+class NoRules : public RecordMatcher {
+ public:
+  const std::vector<RuleInfo>& rules() const override { return rules_; }
+  void Match(simdjson::dom::element, std::vector<size_t>* out) const override { out->clear(); }
+
+ private:
+  std::vector<RuleInfo> rules_;
+};
+
+// The hunt's pipeline without rules: files, checks, service-activity filter.
+void BM_HuntNoRules(benchmark::State& state) {
+  const Logs& logs = TheLogs();
+  NoRules matcher;
+  HuntOptions options;
+  options.concurrency = 1;
+  auto sources = std::vector<SourceSpec>{*ParseSourceSpec(logs.dir.string())};
+  for (auto _ : state) {
+    auto r = Hunt(sources, matcher, options);
+    if (!r || r->stats.records != logs.records) {
+      state.SkipWithError("the hunt failed");
+      return;
+    }
+  }
+  Report(state, logs);
+}
+BENCHMARK(BM_HuntNoRules)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
 void BM_Hunt(benchmark::State& state) {
   const Logs& logs = TheLogs();
   static const auto rules = SigmaRuleSet::Load(SigmaLoadOptions{});
@@ -361,6 +390,8 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  std::filesystem::remove_all(TheLogs().dir);
+  // CLOUDAUDIT_BENCH_KEEP=1 keeps the generated folder (to run the command on it).
+  if (std::getenv("CLOUDAUDIT_BENCH_KEEP") != nullptr) std::fprintf(stderr, "kept %s\n", TheLogs().dir.c_str());
+  else std::filesystem::remove_all(TheLogs().dir);
   return 0;
 }
