@@ -9,6 +9,8 @@
 // (accounts, regions, first-seen dates) go through a string table; passed
 // results are counts per rule unless WriteOptions::include_passed asks for
 // their rows. docs/html-report.md documents the document's layout.
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
@@ -60,6 +62,53 @@ class StringTable {
  private:
   std::unordered_map<std::string, int> index_;
   std::vector<std::string> strings_;
+};
+
+// Reasons and CLI commands repeat across the resources of a rule except for
+// the resource's own identifiers ("aws ec2 modify-instance-metadata-options
+// --region us-east-1 --instance-id i-0abc ..."). Replacing those by
+// placeholders gives a shape that thousands of rows share, stored once in a
+// text table. Placeholders are private-use characters U+E000..U+E004 (the
+// row's resource, resource id = the ARN's last segment, name, region,
+// account); a text that already holds one of that range stays as it is.
+class TextTable {
+ public:
+  // Returns the text table index as JSON, or the text itself when it cannot
+  // be shaped.
+  Json Add(const std::string& text, const store::FindingRow& row) {
+    if (text.empty()) return "";
+    if (text.find("\xEE\x80") != std::string::npos) return text;
+    std::string_view resource = row.resource;
+    size_t cut = resource.find_last_of("/:");
+    std::string_view id = cut == std::string_view::npos ? std::string_view() : resource.substr(cut + 1);
+    std::pair<std::string_view, const char*> values[] = {{resource, "\xEE\x80\x80"}, {id, "\xEE\x80\x81"},
+                                                         {row.resource_name, "\xEE\x80\x82"}, {row.region, "\xEE\x80\x83"},
+                                                         {row.account_id, "\xEE\x80\x84"}};
+    // Longest first: the ARN contains the others.
+    std::stable_sort(std::begin(values), std::end(values),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    std::string shape;
+    shape.reserve(text.size());
+    for (size_t p = 0; p < text.size();) {
+      bool replaced = false;
+      for (const auto& [value, token] : values) {
+        if (value.size() < 3 || text.compare(p, value.size(), value) != 0) continue;
+        shape += token;
+        p += value.size();
+        replaced = true;
+        break;
+      }
+      if (!replaced) shape += text[p++];
+    }
+    auto [it, inserted] = index_.emplace(std::move(shape), static_cast<int>(texts_.size()));
+    if (inserted) texts_.push_back(it->first);
+    return it->second;
+  }
+  Json ToJson() const { return Json(texts_); }
+
+ private:
+  std::unordered_map<std::string, int> index_;
+  std::vector<std::string> texts_;
 };
 
 // Evidence and CloudTrail records are JSON text; embedding them parsed keeps
@@ -136,6 +185,7 @@ Json BuildDocument(const Report& report, const WriteOptions& options) {
   }
 
   StringTable strings;
+  TextTable texts;
   std::vector<Json> suppressions;  // distinct suppression documents
   std::map<std::string, int> suppression_index;  // by compact dump
   auto intern_suppression = [&](const Json& sup) -> int {
@@ -163,7 +213,8 @@ Json BuildDocument(const Report& report, const WriteOptions& options) {
     int severity = IndexOf(kSeverities, row.severity.empty() ? f.rule->severity : row.severity);
     findings.push_back(Json::array({rule, severity, status < 0 ? Json(row.status) : Json(status),
                                     strings.Intern(row.account_id), strings.Intern(row.region), row.resource,
-                                    row.resource_name, row.reason, EmbeddedJson(row.evidence), row.remediation_cli,
+                                    row.resource_name, texts.Add(row.reason, row), EmbeddedJson(row.evidence),
+                                    texts.Add(row.remediation_cli, row),
                                     f.first_seen.empty() ? -1 : strings.Intern(f.first_seen),
                                     std::max(0, IndexOf(kChanges, f.change)), intern_suppression(row.suppression)}));
   }
@@ -249,6 +300,7 @@ Json BuildDocument(const Report& report, const WriteOptions& options) {
   // The suppressions of alerts may have been added after the findings'.
   doc["suppressions"] = suppressions;
   doc["strings"] = strings.ToJson();
+  doc["texts"] = texts.ToJson();
   doc["passed_rows_embedded"] = passed_embedded;
   return doc;
 }

@@ -83,6 +83,32 @@ class HtmlReportTest : public ::testing::Test {
     return doc ? *doc : Json();
   }
 
+  // A reason or CLI text of a row, expanded as the page does: an index
+  // into the text table whose placeholders U+E000..U+E004 stand for the
+  // row's resource, resource id, name, region, account; or the text.
+  static std::string Text(const Json& doc, const Json& row, int column) {
+    const Json& v = row[column];
+    if (v.is_string()) return v.get<std::string>();
+    std::string shape = doc["texts"][v.get<int>()];
+    std::string resource = row[5];
+    size_t cut = resource.find_last_of("/:");
+    std::string values[] = {resource, cut == std::string::npos ? "" : resource.substr(cut + 1), row[6],
+                            doc["strings"][row[4].get<int>()], doc["strings"][row[3].get<int>()]};
+    std::string out;
+    for (size_t p = 0; p < shape.size();) {
+      if (shape.compare(p, 2, "\xEE\x80") == 0 && p + 2 < shape.size()) {
+        unsigned k = static_cast<unsigned char>(shape[p + 2]) - 0x80;
+        if (k < 5) {
+          out += values[k];
+          p += 3;
+          continue;
+        }
+      }
+      out += shape[p++];
+    }
+    return out;
+  }
+
   Report report_;
 };
 
@@ -135,7 +161,7 @@ TEST_F(HtmlReportTest, MarkupInAwsDataCannotLeaveTheDataElement) {
   Json doc = Document(html);
   ASSERT_EQ(doc["findings"].size(), 1u);
   const Json& row = doc["findings"][0];
-  EXPECT_EQ(row[7], hostile);
+  EXPECT_EQ(Text(doc, row, 7), hostile);
   EXPECT_EQ(row[6], "x</ScRiPt>y<!--");
   EXPECT_EQ(row[8]["Tags"]["Name"], "</script><!--");
   EXPECT_EQ(doc["scan"]["account_id"], "<b>1</b>");
@@ -178,7 +204,12 @@ TEST_F(HtmlReportTest, RowsAreCompactAndRuleTextIsStoredOnce) {
   EXPECT_EQ(doc["severities"][row[1].get<int>()], "high");
   EXPECT_EQ(doc["changes"][row[11].get<int>()], "new");
   EXPECT_EQ(doc["strings"][row[10].get<int>()], "2023-01-31T12:00:00Z");
-  EXPECT_EQ(row[9], "aws s3api put-bucket-encryption --bucket bucket-0");
+  EXPECT_EQ(Text(doc, row, 9), "aws s3api put-bucket-encryption --bucket bucket-0");
+  EXPECT_EQ(Text(doc, doc["findings"][199], 7), "bucket bucket-199 is alarm");
+  // Reasons and commands that differ only by the resource share one shape:
+  // the alarms' reason, their command, the skip's reason.
+  EXPECT_EQ(doc["texts"].size(), 3u);
+  EXPECT_EQ(doc["findings"][0][9], doc["findings"][199][9]);
   // Asked for, passed results come as rows too.
   WriteOptions with_passed;
   with_passed.include_passed = true;
@@ -256,8 +287,16 @@ TEST_F(HtmlReportTest, OddDataStaysReadable) {
   Json doc = Document(Write());
   const Json& row = doc["findings"][0];
   EXPECT_EQ(row[8], "not json {");
-  EXPECT_EQ(row[7], "bad utf-8: \xEF\xBF\xBD( end");
+  EXPECT_EQ(Text(doc, row, 7), "bad utf-8: \xEF\xBF\xBD( end");
   EXPECT_EQ(row[2], "weird");
+}
+
+TEST_F(HtmlReportTest, TextsHoldingPlaceholderCharactersStayVerbatim) {
+  Finding& f = Add("aws.s3.encrypted", "logs", "alarm");
+  f.row.reason = "logs \xEE\x80\x82 private use";
+  Json doc = Document(Write());
+  EXPECT_EQ(doc["findings"][0][7], "logs \xEE\x80\x82 private use");
+  EXPECT_EQ(Text(doc, doc["findings"][0], 9), "aws s3api put-bucket-encryption --bucket logs");
 }
 
 TEST_F(HtmlReportTest, EmptyReportIsAPage) {

@@ -92,6 +92,21 @@
   function accountOf(i) { return S[F[i][C.account]]; }
   function firstSeenOf(i) { var k = F[i][C.first_seen]; return k >= 0 ? S[k] : ''; }
   function changeOf(i) { return D.changes[F[i][C.change]] || ''; }
+  // Reasons and CLI commands are an index into D.texts, a table of shapes
+  // shared by many rows in which U+E000..U+E004 stand for the row's
+  // resource, resource id (the ARN's last segment), name, region and
+  // account; or the text itself.
+  var TEXTS = D.texts;
+  function expand(r, v) {
+    if (typeof v !== 'number') return v == null ? '' : String(v);
+    var t = TEXTS[v];
+    if (!/[\ue000-\ue004]/.test(t)) return t;
+    var res = r[C.resource], cut = Math.max(res.lastIndexOf('/'), res.lastIndexOf(':'));
+    var vals = [res, cut >= 0 ? res.slice(cut + 1) : '', r[C.name], S[r[C.region]], S[r[C.account]]];
+    return t.replace(/[\ue000-\ue004]/g, function (ch) { return vals[ch.charCodeAt(0) - 0xe000]; });
+  }
+  function reasonOf(i) { return expand(F[i], F[i][C.reason]); }
+  function cliOf(i) { return expand(F[i], F[i][C.cli]); }
   function suppressionOf(i) { var k = F[i][C.suppression]; return k >= 0 ? D.suppressions[k] : null; }
 
   var sum = D.summary;
@@ -155,7 +170,7 @@
     haystack = new Array(N);
     for (var k = 0; k < N; k++) {
       var r = F[k], rule = RULES[r[C.rule]];
-      haystack[k] = (rule.id + '\n' + rule.title + '\n' + r[C.resource] + '\n' + r[C.name] + '\n' + r[C.reason] + '\n' +
+      haystack[k] = (rule.id + '\n' + rule.title + '\n' + r[C.resource] + '\n' + r[C.name] + '\n' + reasonOf(k) + '\n' +
                      S[r[C.region]] + '\n' + S[r[C.account]] + '\n' + rule.service).toLowerCase();
     }
   }
@@ -484,7 +499,7 @@
     if (!D.diff) {
       chBox.innerHTML = '<div class="chart-empty">This is the first evaluated scan of the account: nothing to compare yet.</div>';
     } else {
-      var cols = [['new', D.diff['new'], 'var(--new)', 'New'], ['open', D.diff.open, 'var(--sev-medium)', 'Still open'], ['resolved', D.diff.resolved.length, 'var(--pass)', 'Resolved']];
+      var cols = [['new', D.diff['new'], 'var(--new)', 'New'], ['open', D.diff.open, 'var(--manual)', 'Still open'], ['resolved', D.diff.resolved.length, 'var(--pass)', 'Resolved']];
       var cmax = Math.max(1, cols[0][1], cols[1][1], cols[2][1]);
       chBox.innerHTML = '<div class="change-bars">' + cols.map(function (c) {
         var attrs = c[0] === 'resolved' ? ' data-goto="resolved"' : ' data-filter-key="change" data-filter-value="' + c[0] + '"';
@@ -502,7 +517,7 @@
       html: function (i) {
         var r = F[i];
         return '<span class="main">' + esc(ruleOf(i).title) + (changeOf(i) === 'new' ? ' <span class="badge new">New</span>' : '') + '</span>' +
-               '<span class="reason">' + esc(r[C.reason]) + '</span>';
+               '<span class="reason">' + esc(reasonOf(i)) + '</span>';
       } },
     { key: 'resource', label: 'Resource', sort: function (i) { return (F[i][C.name] || F[i][C.resource]).toLowerCase(); },
       html: function (i) {
@@ -581,9 +596,12 @@
     if (!isDefault) chips += '<button type="button" class="link" id="default-view">Default view</button>';
     $('chips').innerHTML = chips;
   }
+  var timing = { parseMs: parseMs, renderMs: 0, filterMs: 0, findings: N };
   function applyFilters(keepPage) {
+    var t = performance.now();
     var idx = currentIndices();
     findingsTable.setItems(idx, keepPage);
+    timing.filterMs = performance.now() - t;
     var el = $('findings-count');
     el.textContent = plural(idx.length, 'finding');
     el.setAttribute('data-count', String(idx.length));
@@ -694,13 +712,13 @@
   function openFinding(i, table) {
     var r = F[i], rule = ruleOf(i), sev = sevOf(i), st = rawStatus(i), sup = suppressionOf(i), change = changeOf(i);
     var rem = rule.remediation || {};
-    var cli = r[C.cli];
-    var cliHtml = cli ? codeBlock(cli, 'Copy commands', true) + '<p class="hint">Filled in with this resource\'s identifiers. Read them before you run them: they change your account.</p>'
-                      : rem.cli ? codeBlock(rem.cli, 'Copy template', true) + '<p class="hint">The rule\'s command template; fill in the placeholders.</p>' : '';
+    var cli = cliOf(i);
+    var cliHtml = cli ? codeBlock(cli, 'Copy commands', true) + '<p class="hint after-code">Filled in with this resource\'s identifiers. Read them before you run them: they change your account.</p>'
+                      : rem.cli ? codeBlock(rem.cli, 'Copy template', true) + '<p class="hint after-code">The rule\'s command template; fill in the placeholders.</p>' : '';
     var body = '<div class="detail-tags"><span class="sev sev-' + sev + '">' + sev + '</span><span class="badge ' + st + '">' + esc(STATUS_LABEL[st] || st) + '</span>' +
       (change === 'new' ? '<span class="badge new">New</span>' : '') + (sup ? '<span class="badge suppressed">Suppressed</span>' : '') +
       '<span class="rule-id">' + esc(rule.id) + '</span></div>' +
-      '<div class="detail-reason status-' + esc(st) + '">' + esc(r[C.reason]) + '</div>' +
+      '<div class="detail-reason status-' + esc(st) + '">' + esc(reasonOf(i)) + '</div>' +
       (rule.description ? '<p class="detail-desc">' + esc(rule.description) + '</p>' : '') +
       kv([['Resource', '<span class="mono">' + esc(r[C.resource]) + '</span>'],
           ['Name', esc(r[C.name])],
@@ -758,7 +776,7 @@
       empty: 'No control with this status.',
       columns: [
         { key: 'id', label: 'Control', cls: 'nowrap', sort: function (c) { return c[FWC.id]; }, html: function (c) { return '<span class="ctrl">' + esc(c[FWC.id]) + '</span>'; } },
-        { key: 'title', label: 'Title', sort: function (c) { return c[FWC.title]; }, html: function (c) { return '<span class="main" style="white-space:normal">' + esc(c[FWC.title]) + '</span>' + (c[FWC.section] ? '<span class="sub">' + esc(c[FWC.section]) + '</span>' : ''); } },
+        { key: 'title', label: 'Title', cls: 'wide', sort: function (c) { return c[FWC.title]; }, html: function (c) { return '<span class="main" style="white-space:normal">' + esc(c[FWC.title]) + '</span>' + (c[FWC.section] ? '<span class="sub">' + esc(c[FWC.section]) + '</span>' : ''); } },
         { key: 'status', label: 'Status', cls: 'nowrap', sort: function (c) { return c[FWC.status]; }, html: function (c) { return '<span class="badge ' + esc(c[FWC.status]) + '">' + esc(c[FWC.status].replace('_', ' ')) + '</span>'; } },
         { key: 'rules', label: 'Rules', num: true, sort: function (c) { return c[FWC.rules].length; }, html: function (c) { return fmt(c[FWC.rules].length); } },
         { key: 'alarms', label: 'Alarms', num: true, desc: true, sort: function (c) { return c[FWC.alarms]; }, html: function (c) { return c[FWC.alarms] ? '<b class="warn">' + fmt(c[FWC.alarms]) + '</b>' : '0'; } },
@@ -780,8 +798,8 @@
   function ring(pct) {
     var r = 18, c = 2 * Math.PI * r, v = Math.max(0, Math.min(100, pct));
     return '<svg width="48" height="48" viewBox="0 0 48 48" aria-hidden="true"><circle cx="24" cy="24" r="' + r + '" fill="none" stroke="var(--surface-2)" stroke-width="6"/>' +
-           '<circle cx="24" cy="24" r="' + r + '" fill="none" stroke="' + (v >= 80 ? 'var(--pass)' : v >= 50 ? 'var(--sev-medium)' : 'var(--fail)') + '" stroke-width="6" stroke-linecap="round"' +
-           ' stroke-dasharray="' + (c * v / 100).toFixed(2) + ' ' + c.toFixed(2) + '" transform="rotate(-90 24 24)"/>' +
+           (v > 0 ? '<circle cx="24" cy="24" r="' + r + '" fill="none" stroke="' + (v >= 80 ? 'var(--pass)' : v >= 50 ? 'var(--sev-medium)' : 'var(--fail)') + '" stroke-width="6"' +
+           (v < 100 ? ' stroke-linecap="round"' : '') + ' stroke-dasharray="' + (c * v / 100).toFixed(2) + ' ' + c.toFixed(2) + '" transform="rotate(-90 24 24)"/>' : '') +
            '<text x="24" y="28" text-anchor="middle" class="ring-pct">' + Math.round(v) + '%</text></svg>';
   }
   function showFramework(fwId, status) {
@@ -1100,8 +1118,13 @@
   renderThreats();
   renderCollection();
   renderFooter();
-  var renderMs = performance.now() - t0 - parseMs;
+  timing.renderMs = performance.now() - t0 - parseMs;
+  // The search index of a large report is built while the page is idle, so
+  // that the first search is as fast as the next ones.
+  if (N > 2000 && window.requestIdleCallback) {
+    requestIdleCallback(function () { if (!haystack) buildHaystack(); }, { timeout: 3000 });
+  }
   // Read by the end-to-end test and the size/speed measurement.
-  window.cloudauditReport = { parseMs: parseMs, renderMs: renderMs, findings: N };
+  window.cloudauditReport = timing;
   document.body.setAttribute('data-ready', 'true');
 })();
