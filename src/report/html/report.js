@@ -380,7 +380,7 @@
   function donut(container, parts, total, label) {
     // parts: [{key, value, color, title}]
     var size = 150, r = 58, w = 20, cx = size / 2, cy = size / 2;
-    var svg = svgEl('svg', { viewBox: '0 0 ' + size + ' ' + size, width: size, height: size, role: 'group', 'aria-label': label });
+    var svg = svgEl('svg', { viewBox: '0 0 ' + size + ' ' + size, width: 132, height: 132, role: 'group', 'aria-label': label });
     svg.appendChild(svgEl('circle', { cx: cx, cy: cy, r: r, fill: 'none', stroke: 'var(--surface-2)', 'stroke-width': w }));
     var sumv = parts.reduce(function (a, p) { return a + p.value; }, 0);
     var angle = -Math.PI / 2;
