@@ -199,7 +199,21 @@ Json BuildDocument(const Report& report, const WriteOptions& options) {
   size_t passed_embedded = 0;
   for (const Finding& f : report.findings) {
     const store::FindingRow& row = f.row;
-    int rule = rule_index.at(f.rule->id);
+    // The model keys rules by the findings' rule ids; a hand-built report
+    // may not, so a finding never fails to find its rule.
+    auto found = rule_index.find(row.rule_id);
+    if (found == rule_index.end() && f.rule != nullptr) found = rule_index.find(f.rule->id);
+    if (found == rule_index.end()) {
+      RuleInfo fallback;
+      if (f.rule != nullptr) fallback = *f.rule;
+      fallback.id = row.rule_id;
+      if (fallback.title.empty()) fallback.title = row.rule_id;
+      if (fallback.service.empty()) fallback.service = row.service;
+      if (fallback.severity.empty()) fallback.severity = row.severity;
+      found = rule_index.emplace(row.rule_id, static_cast<int>(rules.size())).first;
+      rules.push_back(RuleJson(fallback));
+    }
+    int rule = found->second;
     Json& counts = rules[rule]["counts"];
     if (f.suppressed()) {
       counts["suppressed"] = counts["suppressed"].get<size_t>() + 1;
@@ -210,7 +224,7 @@ Json BuildDocument(const Report& report, const WriteOptions& options) {
     if (row.status == "ok" && !f.suppressed() && !options.include_passed) continue;
     if (row.status == "ok") ++passed_embedded;
     int status = IndexOf(kStatuses, row.status);
-    int severity = IndexOf(kSeverities, row.severity.empty() ? f.rule->severity : row.severity);
+    int severity = IndexOf(kSeverities, row.severity.empty() ? rules[rule]["severity"].get<std::string>() : row.severity);
     findings.push_back(Json::array({rule, severity, status < 0 ? Json(row.status) : Json(status),
                                     strings.Intern(row.account_id), strings.Intern(row.region), row.resource,
                                     row.resource_name, texts.Add(row.reason, row), EmbeddedJson(row.evidence),

@@ -299,6 +299,17 @@ TEST_F(HtmlReportTest, TextsHoldingPlaceholderCharactersStayVerbatim) {
   EXPECT_EQ(Text(doc, doc["findings"][0], 9), "aws s3api put-bucket-encryption --bucket logs");
 }
 
+TEST_F(HtmlReportTest, FindingWithoutARuleSnapshotStillHasARule) {
+  Finding& f = Add("aws.s3.encrypted", "a", "alarm");
+  f.rule = nullptr;
+  f.row.rule_id = "aws.s3.removed_rule";
+  Json doc = Document(Write());
+  const Json& rule = doc["rules"][doc["findings"][0][0].get<int>()];
+  EXPECT_EQ(rule["id"], "aws.s3.removed_rule");
+  EXPECT_EQ(rule["title"], "aws.s3.removed_rule");
+  EXPECT_EQ(rule["counts"]["alarm"], 1);
+}
+
 TEST_F(HtmlReportTest, EmptyReportIsAPage) {
   std::string html = Write();
   Json doc = Document(html);
