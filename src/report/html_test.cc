@@ -1,3 +1,4 @@
+#include <random>
 #include <regex>
 #include <sstream>
 
@@ -173,6 +174,37 @@ TEST_F(HtmlReportTest, MarkupInAwsDataCannotLeaveTheDataElement) {
   EXPECT_NE(data.find("\\u2028"), std::string::npos);
   // The title is HTML-escaped.
   EXPECT_NE(html.find("account &lt;b&gt;1&lt;/b&gt;"), std::string::npos);
+}
+
+// Random texts built from the pieces that matter to an HTML parser inside a
+// script element: whatever they are, the data element ends where the writer
+// ended it, and every (valid UTF-8) text comes back exactly.
+TEST_F(HtmlReportTest, RandomMarkupAlwaysRoundTrips) {
+  const std::vector<std::string> pieces = {"<", "/", "script", "SCRIPT", ">", "<!--", "-->", "!", "-", "&", "\"", "\\",
+                                           "\n", " ", "\xE2\x80\xA8", "\xC3\xA9", "\xEE\x80\x81", "a", "</", "<script"};
+  std::mt19937 rng(5);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 300; ++i) {
+    std::string t;
+    for (int n = std::uniform_int_distribution<int>(0, 12)(rng); n > 0; --n)
+      t += pieces[std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(rng)];
+    texts.push_back(t);
+    Finding& f = Add("aws.s3.encrypted", "b" + std::to_string(i), "alarm");
+    f.row.reason = t;
+    f.row.resource_name = t;
+  }
+  std::string html = Write();
+  size_t start = html.find("id=\"report-data\">");
+  size_t end = ToLower(html).find("</script", start);
+  std::string data = html.substr(start, end - start);
+  EXPECT_EQ(data.find("<!--"), std::string::npos);
+  EXPECT_EQ(data.find('<'), std::string::npos);
+  Json doc = Document(html);
+  ASSERT_EQ(doc["findings"].size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(doc["findings"][i][6], texts[i]);
+    EXPECT_EQ(Text(doc, doc["findings"][i], 7), texts[i]);
+  }
 }
 
 TEST_F(HtmlReportTest, RowsAreCompactAndRuleTextIsStoredOnce) {
