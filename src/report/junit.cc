@@ -43,6 +43,20 @@ std::string Xml(std::string_view raw) {
   return out;
 }
 
+// Element content: line breaks and tabs stay as they are.
+std::string XmlText(std::string_view raw) {
+  std::string s = ValidUtf8(raw);
+  std::string out;
+  for (size_t start = 0;;) {
+    size_t pos = s.find_first_of("\n\t", start);
+    out += Xml(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
+    out += s[pos];
+    start = pos + 1;
+  }
+  return out;
+}
+
 std::string Remediation(const Finding& f) {
   std::string body;
   if (!f.row.remediation_cli.empty()) body += "AWS CLI:\n" + f.row.remediation_cli + "\n";
@@ -110,7 +124,7 @@ Status WriteJunit(const Report& report, std::ostream& out, const WriteOptions& o
       } else if (r.status == "skip") {
         out << "      <skipped message=\"" << Xml(r.reason) << "\"/>\n";
       } else if (r.status == "alarm") {
-        out << "      <failure message=\"" << Xml(what) << "\" type=\"" << Xml(r.severity) << "\">" << Xml(Remediation(*f))
+        out << "      <failure message=\"" << Xml(what) << "\" type=\"" << Xml(r.severity) << "\">" << XmlText(Remediation(*f))
             << "</failure>\n";
       } else {
         out << "      <error message=\"" << Xml(what) << "\" type=\"rule-error\"/>\n";

@@ -95,7 +95,7 @@ Status WriteMarkdown(const Report& report, std::ostream& out, const WriteOptions
       std::string first = Md(Date(f.first_seen));
       if (f.change == "new") first += " **new**";
       out << "| " << Md(f.row.severity) << " | " << Md(f.rule->title) << " (" << Md(f.row.rule_id) << ") | "
-          << Md(f.row.resource_name.empty() ? f.row.resource : f.row.resource_name) << " | " << Md(f.row.region) << " | "
+          << Md(f.row.resource) << " | " << Md(f.row.region) << " | "
           << Md(f.row.reason) << " | " << first << " |\n";
     }
     if (worst.size() > shown) out << "\n…and " << worst.size() - shown << " more (see the JSON or HTML report).\n";
@@ -123,7 +123,7 @@ Status WriteMarkdown(const Report& report, std::ostream& out, const WriteOptions
         const auto& r = d.resolved[i];
         auto rule = report.rules.find(r.rule_id);
         out << "| " << Md(rule != report.rules.end() ? rule->second.title : r.rule_id) << " | "
-            << Md(r.resource_name.empty() ? r.resource : r.resource_name) << " | " << Md(r.region) << " |\n";
+            << Md(r.resource) << " | " << Md(r.region) << " |\n";
       }
       if (d.resolved.size() > shown) out << "\n…and " << d.resolved.size() - shown << " more.\n";
       out << "\n";

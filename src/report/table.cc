@@ -137,30 +137,34 @@ Status WriteTable(const Report& report, std::ostream& out, const WriteOptions& o
   } else {
     size_t shown = std::min(worst.size(), options.table_limit);
     heading("WORST FINDINGS", std::to_string(shown) + " of " + std::to_string(worst.size()) + " unsuppressed alarms");
-    size_t title_max = 0;
-    for (size_t i = 0; i < shown; ++i) title_max = std::max(title_max, DisplayWidth(Safe(worst[i]->rule->title)));
+    // Columns: severity, title, region, first seen, NEW. On a narrow
+    // terminal the first-seen column goes before the title shrinks below 12.
     const size_t prefix_width = 14;  // "  " + severity (10) + "  "
+    size_t title_max = 0, region_max = 0;
+    bool any_new = false;
+    for (size_t i = 0; i < shown; ++i) {
+      title_max = std::max(title_max, DisplayWidth(Safe(worst[i]->rule->title)));
+      region_max = std::max(region_max, DisplayWidth(Safe(worst[i]->row.region)));
+      any_new = any_new || worst[i]->change == "new";
+    }
+    region_max = std::min<size_t>(region_max, 16);
+    const size_t seen_width = 21;  // "first seen 2026-01-01"
+    const size_t new_width = any_new ? 5 : 0;
+    auto room = [&](size_t used) { return width > used ? width - used : 0; };
+    bool show_seen = room(prefix_width + 2 + region_max + 2 + seen_width + new_width) >= std::min<size_t>(title_max, 12);
+    size_t title_width =
+        std::min(title_max, room(prefix_width + 2 + region_max + (show_seen ? 2 + seen_width : 0) + new_width));
+    title_width = std::max<size_t>(title_width, std::min<size_t>(title_max, 8));
     for (size_t i = 0; i < shown; ++i) {
       const Finding& f = *worst[i];
-      std::string marker = f.change == "new" ? "NEW" : "";
-      size_t marker_width = marker.empty() ? 0 : 2 + marker.size();
-      std::string right = Safe(f.row.region) + "  first seen " + Safe(Date(f.first_seen));
-      auto room = [&](const std::string& r) -> size_t {
-        size_t used = prefix_width + 2 + DisplayWidth(r) + marker_width;
-        return width > used ? width - used : 0;
-      };
-      // On a narrow terminal the first-seen date goes before the title does.
-      if (room(right) < 12) right = Safe(f.row.region);
-      size_t title_width = std::min(title_max, std::max<size_t>(room(right), 8));
-      std::string body = PadToWidth(Safe(f.rule->title), title_width) + "  " + right;
-      size_t body_room = width > prefix_width + marker_width ? width - prefix_width - marker_width : 0;
-      body = TruncateToWidth(body, body_room);
+      std::string body = PadToWidth(Safe(f.rule->title), title_width) + "  " + PadToWidth(Safe(f.row.region), region_max);
+      if (show_seen) body += "  first seen " + Safe(Date(f.first_seen));
+      body = TruncateToWidth(body, room(prefix_width + new_width));
       out << "  " << p.Severity(f.row.severity, PadToWidth(f.row.severity, 10)) << "  " << body;
-      if (!marker.empty()) out << "  " << p.Bold(marker);
+      if (f.change == "new" && DisplayWidth(body) + prefix_width + new_width <= width) out << "  " << p.Bold("NEW");
       out << "\n";
       std::string detail = Safe(f.row.resource) + " — " + Safe(f.row.reason);
-      out << std::string(prefix_width, ' ') << p.Dim(TruncateToWidth(detail, width > prefix_width ? width - prefix_width : 0))
-          << "\n";
+      out << std::string(prefix_width, ' ') << p.Dim(TruncateToWidth(detail, room(prefix_width))) << "\n";
     }
     if (worst.size() > shown) line("  … " + std::to_string(worst.size() - shown) + " more: cloudaudit report --format html|json|csv");
   }
