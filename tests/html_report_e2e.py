@@ -9,6 +9,8 @@ protocol with the standard library only (no Selenium, no npm).
       header counts, a severity click, the search box, a finding's detail
       (reason, filled-in CLI), hostile names shown as text, no console
       errors, no network request. Keeps screenshots in DIR.
+  html_report_e2e.py probe
+      Exits 77 when chromium cannot start, 0 when it can.
   html_report_e2e.py measure --html REPORT [--runs N]
       Prints how long the page takes to open (for docs/performance.md).
 
@@ -343,6 +345,13 @@ def check(args):
     return 0 if c.failed == 0 else 1
 
 
+def probe(_args):
+    """Starts and stops the browser: exit 77 early, before the slow setup."""
+    driver, chromium = find_browser()
+    WebDriver(driver, chromium).close()
+    return 0
+
+
 def measure(args):
     driver, chromium = find_browser()
     size = os.path.getsize(args.html)
@@ -389,12 +398,13 @@ def main():
     pc.add_argument("--db", required=True)
     pc.add_argument("--html", required=True)
     pc.add_argument("--artifacts", required=True)
+    sub.add_parser("probe")
     pm = sub.add_parser("measure")
     pm.add_argument("--html", required=True)
     pm.add_argument("--runs", type=int, default=3)
     args = p.parse_args()
     try:
-        return check(args) if args.mode == "check" else measure(args)
+        return {"check": check, "probe": probe, "measure": measure}[args.mode](args)
     except Skip as e:
         print(f"SKIP: {e}")
         return SKIP
