@@ -473,6 +473,18 @@
     var fwBox = $('chart-compliance');
     if (!D.frameworks.length) {
       fwBox.innerHTML = '<div class="chart-empty">No framework was selected for this report.</div>';
+    } else if (D.frameworks.length <= 2) {
+      // Few frameworks: a ring each, with its control counts as the legend.
+      fwBox.innerHTML = D.frameworks.map(function (fw) {
+        var items = [['fail', fw.fail, 'var(--fail)', 'Failing'], ['pass', fw.pass, 'var(--pass)', 'Passing'], ['manual', fw.manual, 'var(--manual)', 'Manual'],
+                     ['not_applicable', fw.not_applicable + fw.unknown, 'var(--na)', 'Not applicable']].filter(function (x) { return x[1]; });
+        return '<div class="fw-feature"><div class="fw-feature-head">' + ring(fw.percent, D.frameworks.length === 1 ? 76 : 56) +
+               '<div><div class="fw-t">' + esc(fw.title) + '</div><div class="kpi-sub">' + Math.round(fw.percent) + '% of automated controls pass</div></div></div>' +
+               '<ul class="legend">' + items.map(function (x) {
+                 return '<li><button type="button" data-fw="' + esc(fw.id) + '" data-fw-status="' + x[0] + '"><span class="dot" style="background:' + x[2] + '"></span>' +
+                        '<span class="lname">' + x[3] + ' controls</span><span class="lval">' + fmt(x[1]) + '</span></button></li>';
+               }).join('') + '</ul></div>';
+      }).join('');
     } else {
       var fws = D.frameworks.slice(0, 5);
       fwBox.innerHTML = '<div class="fw-rows">' + fws.map(function (fw) {
@@ -795,9 +807,9 @@
       }
     });
   }
-  function ring(pct) {
+  function ring(pct, px) {
     var r = 18, c = 2 * Math.PI * r, v = Math.max(0, Math.min(100, pct));
-    return '<svg width="48" height="48" viewBox="0 0 48 48" aria-hidden="true"><circle cx="24" cy="24" r="' + r + '" fill="none" stroke="var(--surface-2)" stroke-width="6"/>' +
+    return '<svg width="' + (px || 48) + '" height="' + (px || 48) + '" viewBox="0 0 48 48" aria-hidden="true"><circle cx="24" cy="24" r="' + r + '" fill="none" stroke="var(--surface-2)" stroke-width="6"/>' +
            (v > 0 ? '<circle cx="24" cy="24" r="' + r + '" fill="none" stroke="' + (v >= 80 ? 'var(--pass)' : v >= 50 ? 'var(--sev-medium)' : 'var(--fail)') + '" stroke-width="6"' +
            (v < 100 ? ' stroke-linecap="round"' : '') + ' stroke-dasharray="' + (c * v / 100).toFixed(2) + ' ' + c.toFixed(2) + '" transform="rotate(-90 24 24)"/>' : '') +
            '<text x="24" y="28" text-anchor="middle" class="ring-pct">' + Math.round(v) + '%</text></svg>';
