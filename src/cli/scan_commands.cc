@@ -251,8 +251,8 @@ ScanCommands::ScanCommands(CLI::App& app) : flags_(std::make_unique<Flags>()) {
     multi(cmd->add_option("--format", f.formats,
                           "Output formats, comma-separated: table, json, csv, ocsf, asff, sarif, junit, markdown, html, all"));
     cmd->add_option("--out", f.out, "Output file when one format is chosen (- for standard output)");
-    multi(cmd->add_option("--framework", f.frameworks, "Compliance posture to show for these frameworks (default: cis-aws-v3.0)"));
-    cmd->add_flag("--include-passed", f.include_passed, "List passed and skipped results too (JSON, CSV, JUnit, SARIF)");
+    multi(cmd->add_option("--framework", f.frameworks, "Compliance posture to show for these frameworks (default: all)"));
+    cmd->add_flag("--include-passed", f.include_passed, "List passed results one by one too (JSON, CSV, JUnit, SARIF, HTML)");
     cmd->add_option("--threat-run", f.threat_run, "Include the alerts of this threat run (default: the latest)");
     cmd->add_flag("--no-threats", f.no_threats, "Leave threat alerts out");
     cmd->add_option("--color", f.color, "Colours in the table: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
@@ -380,7 +380,10 @@ std::optional<int> ScanCommands::Run() {
   if (!loaded) return ConfigError(loaded.error());
 
   pick_list("--framework", f.frameworks, config.frameworks);
-  if (f.frameworks.empty()) f.frameworks = {"cis-aws-v3.0"};
+  // Default: the posture of every framework the binary knows (one line each
+  // in the table; the HTML report's compliance section drills down).
+  if (f.frameworks.empty())
+    for (const auto& fw : loaded->rules.frameworks) f.frameworks.push_back(fw.id);
   for (const auto& fw : f.frameworks)
     if (loaded->rules.FindFramework(fw) == nullptr) {
       std::cerr << "unknown framework `" << fw << "`; `cloudaudit compliance` lists them\n";
