@@ -42,6 +42,8 @@ std::string StandardClassifier(const Report& report, const std::string& framewor
       {"soc2", "SOC 2"},
       {"iso-27001-2022", "ISO 27001 Controls"},
       {"gdpr", "GDPR Controls (Europe)"},
+      {"apra-cps-234", "APRA CPS 234"},
+      {"mas-trm", "MAS TRM Guidelines"},
   };
   auto it = kKnown.find(framework);
   if (it != kKnown.end()) return it->second;
