@@ -47,9 +47,12 @@ std::string StandardClassifier(const Report& report, const std::string& framewor
   };
   auto it = kKnown.find(framework);
   if (it != kKnown.end()) return it->second;
+  std::string name = framework;
   for (const auto& fw : report.frameworks)
-    if (fw.id == framework && !fw.title.empty()) return fw.title;
-  return framework;
+    if (fw.id == framework && !fw.title.empty()) name = fw.title;
+  // '/' separates namespace, category and classifier.
+  std::replace(name.begin(), name.end(), '/', '-');
+  return ValidUtf8(name);
 }
 
 Json Types(const Report& report, const RuleInfo& rule) {
