@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   # report tests: JSON Schema validation of the JSON, OCSF, ASFF and SARIF reports
   python3-jsonschema
+  # the HTML report's end-to-end test (headless, driven over WebDriver)
+  chromium chromium-driver
 )
 
 missing=()

@@ -22,6 +22,7 @@
 #include "base/time.h"
 #include "cli/common.h"
 #include "cli/rules_commands.h"
+#include "cli/scan_commands.h"
 #include "collect/spec.h"
 #include "rules/sql_functions.h"
 #include "store/store.h"
@@ -394,6 +395,7 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--out", export_out, "Output file (default: standard output)");
 
   cloudaudit::cli::RuleCommands rule_commands(app);
+  cloudaudit::cli::ScanCommands scan_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -402,6 +404,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
   if (auto rc = rule_commands.Run()) return *rc;
+  if (auto rc = scan_commands.Run()) return *rc;
   if (*aws) return RunAws(aws_flags, service, operation, input, params, all_pages);
   if (*whoami) return RunWhoami(whoami_flags);
   if (*services) {
