@@ -42,12 +42,17 @@ std::string StandardClassifier(const Report& report, const std::string& framewor
       {"soc2", "SOC 2"},
       {"iso-27001-2022", "ISO 27001 Controls"},
       {"gdpr", "GDPR Controls (Europe)"},
+      {"apra-cps-234", "APRA CPS 234"},
+      {"mas-trm", "MAS TRM Guidelines"},
   };
   auto it = kKnown.find(framework);
   if (it != kKnown.end()) return it->second;
+  std::string name = framework;
   for (const auto& fw : report.frameworks)
-    if (fw.id == framework && !fw.title.empty()) return fw.title;
-  return framework;
+    if (fw.id == framework && !fw.title.empty()) name = fw.title;
+  // '/' separates namespace, category and classifier.
+  std::replace(name.begin(), name.end(), '/', '-');
+  return ValidUtf8(name);
 }
 
 Json Types(const Report& report, const RuleInfo& rule) {

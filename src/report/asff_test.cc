@@ -60,6 +60,10 @@ TEST(AsffReport, SampleIsImportable) {
   EXPECT_EQ(root["ProductFields"]["cloudaudit/Change"], "new");
   EXPECT_EQ(root["FirstObservedAt"], "2026-03-01T10:00:00Z");
 
+  // A framework unknown to Security Hub is named by its title, '/' replaced.
+  EXPECT_EQ(findings[2]["Types"][1],
+            "Software and Configuration Checks/Industry and Regulatory Standards/NIST 800-53 Controls (USA)");
+
   const Json& bucket = findings[1];
   EXPECT_EQ(bucket["CreatedAt"], "2026-01-15T08:30:00Z");
   EXPECT_EQ(bucket["UpdatedAt"], "2026-03-01T10:00:00Z");
@@ -78,6 +82,19 @@ TEST(AsffReport, SampleIsImportable) {
   EXPECT_EQ(resolved["Compliance"]["Status"], "PASSED");
   EXPECT_EQ(resolved["Workflow"]["Status"], "RESOLVED");
   EXPECT_FALSE(resolved.contains("FirstObservedAt"));
+}
+
+TEST(AsffReport, FrameworkTitlesKeepTheTypeShape) {
+  Report report = testing::SampleReport();
+  report.rules.at("aws.kms.key_rotation_disabled").compliance = {{"acme-sec", {"K.1"}}};
+  FrameworkResult fw;
+  fw.id = "acme-sec";
+  fw.title = "ACME/Internal Security Standard";
+  report.frameworks.push_back(fw);
+  std::string text = testing::Render(WriteAsff, report);
+  EXPECT_EQ(testing::SchemaViolations("asff-findings.schema.json", text), "");
+  EXPECT_EQ(Findings(text)[4]["Types"][1],
+            "Software and Configuration Checks/Industry and Regulatory Standards/ACME-Internal Security Standard");
 }
 
 TEST(AsffReport, LongTextIsTruncatedCleanly) {

@@ -163,7 +163,8 @@ Status WriteTable(const Report& report, std::ostream& out, const WriteOptions& o
       out << "  " << p.Severity(f.row.severity, PadToWidth(f.row.severity, 10)) << "  " << body;
       if (f.change == "new" && DisplayWidth(body) + prefix_width + new_width <= width) out << "  " << p.Bold("NEW");
       out << "\n";
-      std::string detail = Safe(f.row.resource) + " — " + Safe(f.row.reason);
+      // The reason usually names the resource; the ARN follows for the record.
+      std::string detail = Safe(f.row.reason) + " — " + Safe(f.row.resource);
       out << std::string(prefix_width, ' ') << p.Dim(TruncateToWidth(detail, room(prefix_width))) << "\n";
     }
     if (worst.size() > shown) line("  … " + std::to_string(worst.size() - shown) + " more: cloudaudit report --format html|json|csv");
