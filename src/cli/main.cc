@@ -231,9 +231,12 @@ int RunQuery(const std::string& db, const std::string& sql, const std::string& f
   auto store = cloudaudit::store::Store::Open(db, /*read_only=*/true);
   if (!store) return ReportError(store.error());
   auto resolved = (*store)->ResolveScanId(scan);
-  if (!resolved) return ReportError(resolved.error());
-  const int64_t scan_id = *resolved;
-  if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
+  // A store with no scan (only threat runs, say) is still queryable: there
+  // are just no per-type views. Asking for a scan that is not there is an error.
+  if (!resolved && (scan != 0 || resolved.error().code != cloudaudit::ErrorCode::kNotFound)) return ReportError(resolved.error());
+  const int64_t scan_id = resolved ? *resolved : 0;
+  if (scan_id != 0)
+    if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
   // The rule engine's functions, evaluated as of the scan's start.
   cloudaudit::rules::EvalContext clock;
   clock.now_epoch = cloudaudit::NowEpochSeconds();
