@@ -138,7 +138,9 @@ Records& SharedRecords() {
     auto* out = new Records;
     std::mt19937 rng(42);
     out->json = "{\"Records\":[";
-    for (int i = 0; i < 10000; ++i) {
+    // 1000 records (1.2 MB): their DOM stays in L2 as a record just parsed
+    // by a streaming reader would; 10,000 would measure cache misses.
+    for (int i = 0; i < 1000; ++i) {
       if (i) out->json += ',';
       out->json += Record(rng);
     }

@@ -375,10 +375,11 @@ void SigmaRuleSet::Match(simdjson::dom::element record, std::vector<size_t>* out
   out->clear();
   if (rules_.empty()) return;
   const Index& idx = *index_;
+  internal::RecordContext ctx(record);
   auto run = [&](const std::vector<uint32_t>* list) {
     if (list == nullptr) return;
     for (uint32_t i : *list) {
-      if (internal::EvaluateDetection(*rules_[i].detection, record)) out->push_back(i);
+      if (internal::EvaluateDetection(*rules_[i].detection, ctx)) out->push_back(i);
     }
   };
   run(&idx.always);

@@ -619,6 +619,17 @@ bool ItemValues(const YamlNode& v, const std::string& key, CompileContext& ctx, 
   return false;
 }
 
+// Plain keywords (no modifier but `all`) are substring searches: they can
+// use the record's joined keyword text, which a NUL separates per value.
+void MarkKeywordText(FieldItem* item) {
+  const ValueMatcher& m = item->matcher;
+  if (!item->path.empty() || m.kind != ValueMatcher::Kind::kPatterns || m.negate || m.null_ok || m.patterns.empty()) return;
+  for (const auto& p : m.patterns) {
+    if (p.shape() != Pattern::Shape::kContains || p.cased() || p.literal().find('\0') != std::string::npos) return;
+  }
+  item->keyword_text = true;
+}
+
 bool CompileMap(const YamlNode& map, CompileContext& ctx, ItemGroup* group) {
   bool ok = true;
   if (map.size() == 0) {
@@ -649,6 +660,7 @@ bool CompileMap(const YamlNode& map, CompileContext& ctx, ItemGroup* group) {
       ok = false;
       continue;
     }
+    MarkKeywordText(&item);
     group->items.push_back(std::move(item));
   }
   return ok;
@@ -666,6 +678,7 @@ bool CompileKeywords(const std::vector<std::optional<std::string>>& values, int 
     }
   }
   if (!c.Compile(pk, values, true, &item)) return false;
+  MarkKeywordText(&item);
   group->items.push_back(std::move(item));
   return true;
 }

@@ -120,6 +120,9 @@ struct FieldItem {
   std::vector<std::string> path;   // split on '.'
   ValueMatcher matcher;
   int line = 0;
+  // A keyword search whose values are all plain case-insensitive
+  // substrings: searched in RecordContext::KeywordText() at once.
+  bool keyword_text = false;
 };
 
 // A map of field items (AND).
@@ -178,8 +181,22 @@ std::shared_ptr<const Detection> CompileDetection(const YamlNode& detection, int
 bool ParseCondition(std::string_view text, const std::vector<Selection>& selections, int line, CondNode* out,
                     CompileContext& ctx);
 
+// One record being matched, and what the rules evaluated on it share: its
+// scalar values lowercased and NUL-separated, built on first use by a
+// keyword search (a thread-local buffer: one record at a time per thread).
+class RecordContext {
+ public:
+  explicit RecordContext(const simdjson::dom::element& record) : record_(record) {}
+  const simdjson::dom::element& record() const { return record_; }
+  const std::string& KeywordText();
+
+ private:
+  const simdjson::dom::element& record_;
+  std::string* keyword_text_ = nullptr;
+};
+
 // Evaluation.
-bool EvaluateDetection(const Detection& d, const simdjson::dom::element& record);
+bool EvaluateDetection(const Detection& d, RecordContext& record);
 
 // The string form of a scalar record value (strings as-is, numbers in
 // decimal — shortest round-trip form for non-integers —, booleans

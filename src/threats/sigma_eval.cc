@@ -5,6 +5,8 @@
 #include <re2/re2.h>
 #include <simdjson.h>
 
+#include <string.h>
+
 #include <charconv>
 
 #include "threats/sigma_compile.h"
@@ -224,7 +226,20 @@ bool OverValues(const FieldItem& item, const element& record, size_t n, T&& valu
   return true;
 }
 
-bool MatchItem(const FieldItem& item, const element& record) {
+bool MatchKeywordText(const FieldItem& item, RecordContext& ctx) {
+  const ValueMatcher& m = item.matcher;
+  const std::string& text = ctx.KeywordText();
+  for (const auto& p : m.patterns) {
+    const bool hit = memmem(text.data(), text.size(), p.literal().data(), p.literal().size()) != nullptr;
+    if (hit && !m.all) return true;
+    if (!hit && m.all) return false;
+  }
+  return m.all;
+}
+
+bool MatchItem(const FieldItem& item, RecordContext& ctx) {
+  if (item.keyword_text) return MatchKeywordText(item, ctx);
+  const element& record = ctx.record();
   const ValueMatcher& m = item.matcher;
   switch (m.kind) {
     case ValueMatcher::Kind::kPatterns: {
@@ -289,7 +304,7 @@ bool MatchItem(const FieldItem& item, const element& record) {
   return false;
 }
 
-bool MatchSelection(const Selection& s, const element& record) {
+bool MatchSelection(const Selection& s, RecordContext& record) {
   for (const auto& g : s.groups) {
     bool all = true;
     for (const auto& item : g.items) {
@@ -303,7 +318,7 @@ bool MatchSelection(const Selection& s, const element& record) {
   return false;
 }
 
-bool Eval(const CondNode& n, const Detection& d, const element& record) {
+bool Eval(const CondNode& n, const Detection& d, RecordContext& record) {
   switch (n.op) {
     case CondNode::Op::kSelection:
       return MatchSelection(d.selections[static_cast<size_t>(n.selection)], record);
@@ -335,6 +350,31 @@ bool Eval(const CondNode& n, const Detection& d, const element& record) {
 
 }  // namespace
 
-bool EvaluateDetection(const Detection& d, const element& record) { return Eval(d.condition, d, record); }
+const std::string& RecordContext::KeywordText() {
+  if (keyword_text_ != nullptr) return *keyword_text_;
+  thread_local std::string text;
+  text.clear();
+  NumberBuffer buf;
+  auto add = [&](const element& e) {
+    std::string_view v;
+    if (ScalarText(e, &buf, &v)) {
+      const size_t start = text.size();
+      text.resize(start + v.size() + 1);
+      // Branch-free so that the compiler vectorizes it.
+      char* out = text.data() + start;
+      for (size_t i = 0; i < v.size(); ++i) {
+        const auto c = static_cast<unsigned char>(v[i]);
+        out[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
+      }
+      out[v.size()] = '\0';
+    }
+    return false;
+  };
+  AnyValue(record_, add);
+  keyword_text_ = &text;
+  return text;
+}
+
+bool EvaluateDetection(const Detection& d, RecordContext& record) { return Eval(d.condition, d, record); }
 
 }  // namespace cloudaudit::threats::internal

@@ -277,28 +277,40 @@ bool Pattern::Matches(std::string_view text) const {
 }
 
 std::string Pattern::Describe() const {
+  // Built by appending: gcc 12 -O3 warns falsely (-Wrestrict) on "*" + str.
+  std::string out;
   switch (shape_) {
     case Shape::kAny:
-      return "*";
+      out.push_back('*');
+      break;
     case Shape::kExact:
-      return Escape(literal_);
+      out = Escape(literal_);
+      break;
     case Shape::kPrefix:
-      return Escape(literal_) + "*";
+      out.append(Escape(literal_)).append(1, '*');
+      break;
     case Shape::kSuffix:
-      return "*" + Escape(literal_);
+      out.append(1, '*').append(Escape(literal_));
+      break;
     case Shape::kContains:
-      return "*" + Escape(literal_) + "*";
+      out.append(1, '*').append(Escape(literal_)).append(1, '*');
+      break;
     case Shape::kPrefixSuffix:
-      return Escape(literal_) + "*" + Escape(literal2_);
-    case Shape::kGlob: {
-      std::string out = lead_star_ ? "*" : "";
-      for (size_t i = 0; i < segments_.size(); ++i) out += (i ? "*" : "") + Escape(segments_[i]);
-      return out + (trail_star_ ? "*" : "");
-    }
+      out.append(Escape(literal_)).append(1, '*').append(Escape(literal2_));
+      break;
+    case Shape::kGlob:
+      if (lead_star_) out.append(1, '*');
+      for (size_t i = 0; i < segments_.size(); ++i) {
+        if (i > 0) out.append(1, '*');
+        out.append(Escape(segments_[i]));
+      }
+      if (trail_star_) out.append(1, '*');
+      break;
     case Shape::kRegex:
-      return literal_;
+      out = literal_;
+      break;
   }
-  return "";
+  return out;
 }
 
 // ---- CIDR ----------------------------------------------------------------------
