@@ -66,8 +66,8 @@ class Pattern {
   Shape shape_ = Shape::kExact;
   bool cased_ = false;
   bool lead_star_ = false, trail_star_ = false;
-  std::string literal_, literal2_;     // fast paths (literal2_: suffix of kPrefixSuffix)
-  std::vector<std::string> segments_;  // kGlob: the literals between stars
+  std::string literal_, literal2_;      // fast paths (literal2_: suffix of kPrefixSuffix)
+  std::vector<std::string> segments_;   // kGlob: the literals between stars
   std::shared_ptr<const re2::RE2> re_;  // kRegex
   std::string error_;
 };
@@ -98,9 +98,9 @@ enum class NumOp : uint8_t { kLt, kLte, kGt, kGte };
 struct ValueMatcher {
   enum class Kind : uint8_t { kPatterns, kRegex, kCidr, kNumeric, kExists, kFieldRef };
   Kind kind = Kind::kPatterns;
-  bool all = false;      // |all: every value must be matched (by some element)
-  bool negate = false;   // |neq: a value differs
-  bool null_ok = false;  // a `null` value in the list: absent or null matches
+  bool all = false;          // |all: every value must be matched (by some element)
+  bool negate = false;       // |neq: a value differs
+  bool null_ok = false;      // a `null` value in the list: absent or null matches
   bool null_in_all = false;  // with |all, the null counts as one of the values
   std::vector<Pattern> patterns;
   std::vector<std::shared_ptr<const re2::RE2>> regexes;
@@ -116,8 +116,8 @@ struct ValueMatcher {
 };
 
 struct FieldItem {
-  std::string field;               // as written ("" for a keyword search)
-  std::vector<std::string> path;   // split on '.'
+  std::string field;              // as written ("" for a keyword search)
+  std::vector<std::string> path;  // split on '.'
   ValueMatcher matcher;
   int line = 0;
   // A keyword search whose values are all plain case-insensitive

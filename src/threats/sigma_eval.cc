@@ -4,7 +4,6 @@
 // allocation on the hot path.
 #include <re2/re2.h>
 #include <simdjson.h>
-
 #include <string.h>
 
 #include <charconv>
@@ -216,11 +215,14 @@ bool OverValues(const FieldItem& item, const element& record, size_t n, T&& valu
   }
   for (size_t i = 0; i < n; ++i) {
     count = nulls = 0;
-    if (!AnyText(item, record, [&](std::string_view text) { return value_matches(i, text); }, &count, &nulls)) return false;
+    if (!AnyText(
+            item, record, [&](std::string_view text) { return value_matches(i, text); }, &count, &nulls))
+      return false;
   }
   if (m.null_in_all) {
     count = nulls = 0;
-    AnyText(item, record, [](std::string_view) { return false; }, &count, &nulls);
+    AnyText(
+        item, record, [](std::string_view) { return false; }, &count, &nulls);
     return count == 0 || nulls > 0;
   }
   return true;
@@ -256,14 +258,16 @@ bool MatchItem(const FieldItem& item, RecordContext& ctx) {
             },
             &count, &nulls);
       }
-      return OverValues(item, record, m.patterns.size(), [&](size_t i, std::string_view t) { return m.patterns[i].Matches(t); });
+      return OverValues(item, record, m.patterns.size(),
+                        [&](size_t i, std::string_view t) { return m.patterns[i].Matches(t); });
     }
     case ValueMatcher::Kind::kRegex:
       return OverValues(item, record, m.regexes.size(), [&](size_t i, std::string_view t) {
         return RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), *m.regexes[i]);
       });
     case ValueMatcher::Kind::kCidr:
-      return OverValues(item, record, m.networks.size(), [&](size_t i, std::string_view t) { return m.networks[i].Contains(t); });
+      return OverValues(item, record, m.networks.size(),
+                        [&](size_t i, std::string_view t) { return m.networks[i].Contains(t); });
     case ValueMatcher::Kind::kNumeric: {
       auto matches = [&](size_t i) {
         int count = 0;

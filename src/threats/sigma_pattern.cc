@@ -164,8 +164,10 @@ Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
   bool special = false;  // `?` or windash: the RE2 shape
   bool any_star = false;
   for (const auto& part : parts) {
-    if (part.star) any_star = true;
-    else if (part.token.kind != GlobToken::Kind::kLiteral) special = true;
+    if (part.star)
+      any_star = true;
+    else if (part.token.kind != GlobToken::Kind::kLiteral)
+      special = true;
   }
   p.lead_star_ = !parts.empty() && parts.front().star;
   p.trail_star_ = !parts.empty() && parts.back().star;
@@ -178,10 +180,14 @@ Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
     if (!re->ok()) p.error_ = "wildcard pattern does not compile: " + re->error();
     p.re_ = std::move(re);
     for (const auto& part : parts) {
-      if (part.star) p.literal_ += "*";
-      else if (part.token.kind == GlobToken::Kind::kAnyChar) p.literal_ += "?";
-      else if (part.token.kind == GlobToken::Kind::kDash) p.literal_ += "[-/]";
-      else p.literal_ += Escape(part.token.literal);
+      if (part.star)
+        p.literal_ += "*";
+      else if (part.token.kind == GlobToken::Kind::kAnyChar)
+        p.literal_ += "?";
+      else if (part.token.kind == GlobToken::Kind::kDash)
+        p.literal_ += "[-/]";
+      else
+        p.literal_ += Escape(part.token.literal);
     }
     return p;
   }
@@ -207,10 +213,14 @@ Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
   }
   if (segs.size() == 1) {
     p.literal_ = std::move(segs[0]);
-    if (!p.lead_star_ && !p.trail_star_) p.shape_ = Shape::kExact;
-    else if (p.lead_star_ && p.trail_star_) p.shape_ = Shape::kContains;
-    else if (p.lead_star_) p.shape_ = Shape::kSuffix;
-    else p.shape_ = Shape::kPrefix;
+    if (!p.lead_star_ && !p.trail_star_)
+      p.shape_ = Shape::kExact;
+    else if (p.lead_star_ && p.trail_star_)
+      p.shape_ = Shape::kContains;
+    else if (p.lead_star_)
+      p.shape_ = Shape::kSuffix;
+    else
+      p.shape_ = Shape::kPrefix;
     return p;
   }
   if (segs.size() == 2 && !p.lead_star_ && !p.trail_star_) {
