@@ -23,7 +23,7 @@ build=$(cd "$1" && pwd)
 seconds=${2:-120}
 [ $# -ge 2 ] && shift 2 || shift 1
 src=$(cd "$(dirname "$0")" && pwd)
-harnesses=${*:-"xml_response_fuzzer json_response_fuzzer sigv4_verify_fuzzer config_file_fuzzer"}
+harnesses=${*:-"xml_response_fuzzer json_response_fuzzer sigv4_verify_fuzzer config_file_fuzzer sigma_rule_fuzzer"}
 
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export UBSAN_OPTIONS
@@ -41,8 +41,9 @@ for h in $harnesses; do
     json_response_fuzzer) dict="-dict=$src/dicts/json.dict" ;;
     sigv4_verify_fuzzer) dict="-dict=$src/dicts/sigv4.dict" ;;
     config_file_fuzzer) dict="-dict=$src/dicts/config_file.dict" ;;
+    sigma_rule_fuzzer) dict="-dict=$src/dicts/sigma.dict" ;;
   esac
-  mkdir -p "$build/fuzz/work/$h" "$build/fuzz/artifacts/$h"
+  mkdir -p "$build/fuzz/work/$h" "$build/fuzz/artifacts/$h" "$build/fuzz/corpus/$h"
   echo "== $h for ${seconds}s"
   # shellcheck disable=SC2086  # FUZZ_FLAGS and dict are word lists
   "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \

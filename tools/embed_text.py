@@ -29,7 +29,8 @@ def main():
         lines.append(f"const char kText{i}[] = " + "\n".join(f'R"{delim}({c}){delim}"' for c in chunks) + ";")
         name = os.path.relpath(path, base) if base else os.path.basename(path)
         entries.append(f'{{"{name}", kText{i}}}')
-    lines.append("const EmbeddedSpec kAll[] = {" + ", ".join(entries) + "};" if entries else "const EmbeddedSpec* const kAll = nullptr;")
+    if entries:
+        lines.append("const EmbeddedSpec kAll[] = {" + ", ".join(entries) + "};")
     lines.append("}  // namespace")
     if entries:
         lines.append(f"std::span<const EmbeddedSpec> {function}() {{ return kAll; }}")
