@@ -18,13 +18,12 @@
 
 #include "threats/sigma.h"
 
-#define FUZZ_CHECK(cond, what)                                                              \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
-      std::fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", __FILE__, __LINE__, what, \
-                   #cond);                                                                  \
-      std::abort();                                                                         \
-    }                                                                                       \
+#define FUZZ_CHECK(cond, what)                                                                       \
+  do {                                                                                               \
+    if (!(cond)) {                                                                                   \
+      std::fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", __FILE__, __LINE__, what, #cond); \
+      std::abort();                                                                                  \
+    }                                                                                                \
   } while (0)
 
 namespace {

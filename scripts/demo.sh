@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds cloudaudit, starts the fake
 # AWS endpoint with the recorded demo account (demo/aws) and calls it through
-# the real client — signing, wire protocols, parsing — as a user would.
+# the real client — signing, wire protocols, parsing — as a user would, then
+# scans it (collect, evaluate, store, report) and writes the HTML report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -35,16 +36,17 @@ run() {
 }
 echo "Demo account served by the fake AWS endpoint at $endpoint"
 echo
-db="$(mktemp -d)/demo-inventory.db"
+out="$PWD/build/demo"
+mkdir -p "$out"
+rm -f "$out"/demo.db* "$out"/cloudaudit-123456789012-scan*
 run whoami
 run aws iam ListUsers --all-pages
-run aws ec2 DescribeSecurityGroups --region eu-west-1
-run collect --out "$db" --regions us-east-1,eu-west-1
-run query --db "$db" "SELECT name, bucket_region, policy_is_public, versioning_status, logging_target FROM aws_s3_bucket"
-run query --db "$db" "SELECT type, operation, region, error_code, count(*) AS calls FROM gaps GROUP BY 1, 2, 3, 4 ORDER BY 1"
-# The demo account was recorded on 2023-02-01: ages are evaluated as of then.
-run evaluate --db "$db" --as-of 2023-02-01
-run compliance cis-aws-v3.0 --db "$db"
-run query --db "$db" "SELECT severity, rule_id, resource, remediation_cli FROM findings WHERE status = 'alarm' AND severity IN ('critical', 'high') ORDER BY severity, rule_id LIMIT 10"
-echo "Inventory: $db (explore it with: $BIN/src/cli/cloudaudit query --db $db \"SELECT ...\")"
+# The whole pipeline in one command: collection over the AWS wire protocols,
+# every rule, the store, the summary and the reports. The demo account was
+# recorded on 2023-02-01: ages are evaluated as of then.
+run scan --no-config --db "$out/demo.db" --regions us-east-1,eu-west-1 --as-of 2023-02-01 \
+  --format table,html,json,sarif,ocsf --out-dir "$out"
+run query --db "$out/demo.db" "SELECT severity, rule_id, resource, remediation_cli FROM findings WHERE status = 'alarm' AND severity = 'critical' ORDER BY rule_id LIMIT 5"
 echo "$(wc -l <"$log.requests") signed requests verified by the fake endpoint."
+echo "Inventory and findings: $out/demo.db   (cloudaudit query --db ... \"SELECT ...\")"
+echo "HTML report: $(ls "$out"/cloudaudit-123456789012-scan*.html)"

@@ -13,6 +13,10 @@ PACKAGES=(
   libexpected-dev libcli11-dev libsqlite3-dev libyaml-cpp-dev libsimdjson-dev libre2-dev libyaml-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  # report tests: JSON Schema validation of the JSON, OCSF, ASFF and SARIF reports
+  python3-jsonschema
+  # the HTML report's end-to-end test (headless, driven over WebDriver)
+  chromium chromium-driver
 )
 
 missing=()

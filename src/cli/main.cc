@@ -23,6 +23,7 @@
 #include "cli/common.h"
 #include "cli/rules_commands.h"
 #include "cli/threats_command.h"
+#include "cli/scan_commands.h"
 #include "collect/spec.h"
 #include "rules/sql_functions.h"
 #include "store/store.h"
@@ -231,11 +232,11 @@ int RunQuery(const std::string& db, const std::string& sql, const std::string& f
   auto store = cloudaudit::store::Store::Open(db, /*read_only=*/true);
   if (!store) return ReportError(store.error());
   auto resolved = (*store)->ResolveScanId(scan);
-  // A store holding only threat runs (no scan yet) still answers SQL on its tables.
-  const bool no_scan = !resolved && scan == 0 && resolved.error().code == ErrorCode::kNotFound;
-  if (!resolved && !no_scan) return ReportError(resolved.error());
-  const int64_t scan_id = no_scan ? 0 : *resolved;
-  if (!no_scan)
+  // A store with no scan (only threat runs, say) is still queryable: there
+  // are just no per-type views. Asking for a scan that is not there is an error.
+  if (!resolved && (scan != 0 || resolved.error().code != cloudaudit::ErrorCode::kNotFound)) return ReportError(resolved.error());
+  const int64_t scan_id = resolved ? *resolved : 0;
+  if (scan_id != 0)
     if (auto v = (*store)->CreateScanViews(scan_id, cloudaudit::collect::ViewsForSpecs(*specs)); !v) return ReportError(v.error());
   // The rule engine's functions, evaluated as of the scan's start.
   cloudaudit::rules::EvalContext clock;
@@ -399,6 +400,7 @@ int main(int argc, char** argv) {
 
   cloudaudit::cli::RuleCommands rule_commands(app);
   cloudaudit::cli::ThreatsCommand threats_command(app);
+  cloudaudit::cli::ScanCommands scan_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -408,6 +410,7 @@ int main(int argc, char** argv) {
   }
   if (auto rc = rule_commands.Run()) return *rc;
   if (auto rc = threats_command.Run()) return *rc;
+  if (auto rc = scan_commands.Run()) return *rc;
   if (*aws) return RunAws(aws_flags, service, operation, input, params, all_pages);
   if (*whoami) return RunWhoami(whoami_flags);
   if (*services) {

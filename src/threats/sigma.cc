@@ -3,6 +3,7 @@
 // eventName/eventSource pre-filter.
 #include "threats/sigma.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <set>
 #include <sstream>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "threats/embedded_sigma.h"
 #include "threats/sigma_compile.h"
@@ -98,8 +97,9 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
       return false;
     }
     if (root.Get("correlation")) {
-      ctx.Problem(KeyLine(root, "correlation"), "Sigma correlation rules are not supported: the engine matches one record "
-                                             "at a time (docs/threats.md)");
+      ctx.Problem(KeyLine(root, "correlation"),
+                  "Sigma correlation rules are not supported: the engine matches one record "
+                  "at a time (docs/threats.md)");
       return false;
     }
     if (root.Get("action")) {
@@ -129,19 +129,20 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
     if (rule->level.empty()) {
       rule->level = "medium";
     } else if (!kLevels.count(rule->level)) {
-      ctx.Problem(KeyLine(root, "level"), fmt::format("`level: {}` is not one of informational, low, medium, high, critical",
-                                                   rule->level));
+      ctx.Problem(KeyLine(root, "level"),
+                  fmt::format("`level: {}` is not one of informational, low, medium, high, critical", rule->level));
     }
     static const std::set<std::string> kStatuses = {"stable", "test", "experimental", "deprecated", "unsupported"};
     if (!rule->status.empty() && !kStatuses.count(rule->status)) {
       ctx.Problem(KeyLine(root, "status"), fmt::format("`status: {}` is not one of stable, test, experimental, "
-                                                    "deprecated, unsupported",
-                                                    rule->status));
+                                                       "deprecated, unsupported",
+                                                       rule->status));
     }
 
     const YamlNode* logsource = root.Get("logsource");
     if (logsource == nullptr || !logsource->IsMap()) {
-      ctx.Problem(logsource ? KeyLine(root, "logsource") : rule->line, "a rule needs a `logsource` map (product: aws, service: cloudtrail)");
+      ctx.Problem(logsource ? KeyLine(root, "logsource") : rule->line,
+                  "a rule needs a `logsource` map (product: aws, service: cloudtrail)");
       return false;
     }
     GetString(*logsource, "product", &rule->product, ctx);
@@ -150,7 +151,8 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
     if (Lower(rule->product) != "aws" || Lower(rule->service) != "cloudtrail") {
       std::string what;
       for (const auto& [k, v] : {std::pair<const char*, std::string>{"product", rule->product},
-                                 {"service", rule->service}, {"category", rule->category}}) {
+                                 {"service", rule->service},
+                                 {"category", rule->category}}) {
         if (!v.empty()) what += fmt::format("{}{}: {}", what.empty() ? "" : ", ", k, v);
       }
       rule->skip_reason = fmt::format("logsource is {{{}}}, not {{product: aws, service: cloudtrail}}", what);
@@ -190,7 +192,8 @@ Error JoinProblems(std::vector<Error> problems) {
   for (const auto& p : problems) all += (all.empty() ? "" : "\n") + p.ToString();
   Error e;
   e.code = ErrorCode::kParse;
-  e.message = fmt::format("{} problem{} in the Sigma rules:\n{}", problems.size(), problems.size() == 1 ? "" : "s", all);
+  e.message =
+      fmt::format("{} problem{} in the Sigma rules:\n{}", problems.size(), problems.size() == 1 ? "" : "s", all);
   return e;
 }
 
@@ -213,7 +216,8 @@ SigmaRuleSet::~SigmaRuleSet() = default;
 SigmaRuleSet::SigmaRuleSet(SigmaRuleSet&&) noexcept = default;
 SigmaRuleSet& SigmaRuleSet::operator=(SigmaRuleSet&&) noexcept = default;
 
-Result<SigmaRule> SigmaRuleSet::Parse(const std::string& yaml_text, const std::string& file, const SigmaLoadOptions& options) {
+Result<SigmaRule> SigmaRuleSet::Parse(const std::string& yaml_text, const std::string& file,
+                                      const SigmaLoadOptions& options) {
   CompileContext ctx;
   ctx.file = file;
   ctx.placeholders = &options.placeholders;
@@ -294,16 +298,19 @@ Result<SigmaRuleSet> SigmaRuleSet::FromRules(std::vector<SigmaRule> rules) { ret
 Result<SigmaRuleSet> SigmaRuleSet::Build(std::vector<SigmaRule> rules, std::vector<Error> problems) {
   std::vector<SigmaRule> active, skipped;
   for (auto& r : rules) {
-    if (!r.skip_reason.empty()) skipped.push_back(std::move(r));
-    else if (r.detection == nullptr) problems.push_back(DataFileError(r.file, r.line, "the rule has no compiled detection"));
-    else active.push_back(std::move(r));
+    if (!r.skip_reason.empty())
+      skipped.push_back(std::move(r));
+    else if (r.detection == nullptr)
+      problems.push_back(DataFileError(r.file, r.line, "the rule has no compiled detection"));
+    else
+      active.push_back(std::move(r));
   }
   std::stable_sort(active.begin(), active.end(), [](const SigmaRule& a, const SigmaRule& b) { return a.id < b.id; });
   for (size_t i = 1; i < active.size(); ++i) {
     if (active[i].id == active[i - 1].id) {
-      problems.push_back(DataFileError(active[i].file, active[i].line,
-                                       fmt::format("rule id `{}` is already used by {}:{}", active[i].id,
-                                                   active[i - 1].file, active[i - 1].line)));
+      problems.push_back(DataFileError(
+          active[i].file, active[i].line,
+          fmt::format("rule id `{}` is already used by {}:{}", active[i].id, active[i - 1].file, active[i - 1].line)));
     }
   }
   if (!problems.empty()) return Fail(JoinProblems(std::move(problems)));
@@ -332,7 +339,8 @@ Result<SigmaRuleSet> SigmaRuleSet::Build(std::vector<SigmaRule> rules, std::vect
 }
 
 const SigmaRule* SigmaRuleSet::Find(std::string_view id) const {
-  auto it = std::lower_bound(rules_.begin(), rules_.end(), id, [](const SigmaRule& r, std::string_view v) { return r.id < v; });
+  auto it = std::lower_bound(rules_.begin(), rules_.end(), id,
+                             [](const SigmaRule& r, std::string_view v) { return r.id < v; });
   return it != rules_.end() && it->id == id ? &*it : nullptr;
 }
 
@@ -375,10 +383,11 @@ void SigmaRuleSet::Match(simdjson::dom::element record, std::vector<size_t>* out
   out->clear();
   if (rules_.empty()) return;
   const Index& idx = *index_;
+  internal::RecordContext ctx(record);
   auto run = [&](const std::vector<uint32_t>* list) {
     if (list == nullptr) return;
     for (uint32_t i : *list) {
-      if (internal::EvaluateDetection(*rules_[i].detection, record)) out->push_back(i);
+      if (internal::EvaluateDetection(*rules_[i].detection, ctx)) out->push_back(i);
     }
   };
   run(&idx.always);

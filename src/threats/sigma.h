@@ -38,8 +38,8 @@ struct SigmaRule {
   std::string id, title, description, status, level, author, date, modified;
   std::vector<std::string> tags, falsepositives, references;
   std::string product, service, category;  // logsource, as written
-  std::string file;   // where it was read ("<builtin>/sigma/aws/cloudtrail/x.yml" for the built-in pack)
-  int line = 1;       // line of `title` (else 1)
+  std::string file;  // where it was read ("<builtin>/sigma/aws/cloudtrail/x.yml" for the built-in pack)
+  int line = 1;      // line of `title` (else 1)
   bool builtin = false;
   // Non-empty when the rule is for another log source (not aws/cloudtrail):
   // its detection is neither validated nor compiled and Load skips it.

@@ -1,6 +1,9 @@
 // Compiles a rule's `detection:` map: selections (maps, lists of maps,
 // keyword lists), field names with modifiers, values; reports every problem
 // with its line. The condition parser is in sigma_condition.cc.
+#include "threats/sigma_compile.h"
+
+#include <fmt/format.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -8,9 +11,6 @@
 #include <optional>
 #include <set>
 
-#include <fmt/format.h>
-
-#include "threats/sigma_compile.h"
 #include "threats/sigma_yaml.h"
 
 namespace cloudaudit::threats::internal {
@@ -26,8 +26,30 @@ int Line(const YamlNode& n) { return n.line; }
 // ---- modifiers -------------------------------------------------------------
 
 enum class Mod {
-  kContains, kStartsWith, kEndsWith, kAll, kRe, kReI, kReM, kReS, kCidr, kBase64, kBase64Offset,
-  kUtf16Le, kUtf16Be, kUtf16, kWindash, kExists, kLt, kLte, kGt, kGte, kFieldRef, kCased, kExpand, kNeq,
+  kContains,
+  kStartsWith,
+  kEndsWith,
+  kAll,
+  kRe,
+  kReI,
+  kReM,
+  kReS,
+  kCidr,
+  kBase64,
+  kBase64Offset,
+  kUtf16Le,
+  kUtf16Be,
+  kUtf16,
+  kWindash,
+  kExists,
+  kLt,
+  kLte,
+  kGt,
+  kGte,
+  kFieldRef,
+  kCased,
+  kExpand,
+  kNeq,
 };
 
 struct ModInfo {
@@ -35,15 +57,33 @@ struct ModInfo {
   Mod mod;
 };
 constexpr ModInfo kMods[] = {
-    {"contains", Mod::kContains}, {"startswith", Mod::kStartsWith}, {"endswith", Mod::kEndsWith},
-    {"all", Mod::kAll},           {"re", Mod::kRe},                 {"i", Mod::kReI},
-    {"ignorecase", Mod::kReI},    {"m", Mod::kReM},                 {"multiline", Mod::kReM},
-    {"s", Mod::kReS},             {"dotall", Mod::kReS},            {"cidr", Mod::kCidr},
-    {"base64", Mod::kBase64},     {"base64offset", Mod::kBase64Offset}, {"utf16le", Mod::kUtf16Le},
-    {"wide", Mod::kUtf16Le},      {"utf16be", Mod::kUtf16Be},       {"utf16", Mod::kUtf16},
-    {"windash", Mod::kWindash},   {"exists", Mod::kExists},         {"lt", Mod::kLt},
-    {"lte", Mod::kLte},           {"gt", Mod::kGt},                 {"gte", Mod::kGte},
-    {"fieldref", Mod::kFieldRef}, {"cased", Mod::kCased},           {"expand", Mod::kExpand},
+    {"contains", Mod::kContains},
+    {"startswith", Mod::kStartsWith},
+    {"endswith", Mod::kEndsWith},
+    {"all", Mod::kAll},
+    {"re", Mod::kRe},
+    {"i", Mod::kReI},
+    {"ignorecase", Mod::kReI},
+    {"m", Mod::kReM},
+    {"multiline", Mod::kReM},
+    {"s", Mod::kReS},
+    {"dotall", Mod::kReS},
+    {"cidr", Mod::kCidr},
+    {"base64", Mod::kBase64},
+    {"base64offset", Mod::kBase64Offset},
+    {"utf16le", Mod::kUtf16Le},
+    {"wide", Mod::kUtf16Le},
+    {"utf16be", Mod::kUtf16Be},
+    {"utf16", Mod::kUtf16},
+    {"windash", Mod::kWindash},
+    {"exists", Mod::kExists},
+    {"lt", Mod::kLt},
+    {"lte", Mod::kLte},
+    {"gt", Mod::kGt},
+    {"gte", Mod::kGte},
+    {"fieldref", Mod::kFieldRef},
+    {"cased", Mod::kCased},
+    {"expand", Mod::kExpand},
     {"neq", Mod::kNeq},
 };
 
@@ -64,7 +104,8 @@ std::string Base64(std::string_view in) {
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) | static_cast<uint8_t>(in[i + 2]);
+    const uint32_t v =
+        (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) | static_cast<uint8_t>(in[i + 2]);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -141,7 +182,8 @@ std::vector<std::string> SplitPath(std::string_view field, bool* ok) {
   size_t start = 0;
   while (true) {
     const size_t dot = field.find('.', start);
-    const std::string_view part = field.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    const std::string_view part =
+        field.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (part.empty()) *ok = false;
     path.emplace_back(part);
     if (dot == std::string_view::npos) break;
@@ -233,7 +275,8 @@ bool ParseKey(const std::string& key, int line, CompileContext& ctx, ParsedKey* 
       ctx.Problem(line, fmt::format("`{}`: empty modifier (`||` or a trailing `|`)", key));
       ok = false;
     } else {
-      ctx.Problem(line, fmt::format("`{}`: unknown modifier `{}` (docs/threats.md lists the supported ones)", key, name));
+      ctx.Problem(line,
+                  fmt::format("`{}`: unknown modifier `{}` (docs/threats.md lists the supported ones)", key, name));
       ok = false;
     }
     if (next == std::string::npos) break;
@@ -278,7 +321,8 @@ class ItemCompiler {
  public:
   ItemCompiler(CompileContext& ctx, const std::string& key, int line) : ctx_(ctx), key_(key), line_(line) {}
 
-  bool Compile(const ParsedKey& pk, const std::vector<std::optional<std::string>>& values, bool keyword, FieldItem* item) {
+  bool Compile(const ParsedKey& pk, const std::vector<std::optional<std::string>>& values, bool keyword,
+               FieldItem* item) {
     item->field = pk.field;
     item->line = line_;
     if (!keyword) {
@@ -311,7 +355,8 @@ class ItemCompiler {
         case Mod::kContains:
         case Mod::kStartsWith:
         case Mod::kEndsWith:
-          if (position) return Fail(fmt::format("`{}`: `{}` and `{}` cannot be combined", key_, ModName(*position), ModName(mod)));
+          if (position)
+            return Fail(fmt::format("`{}`: `{}` and `{}` cannot be combined", key_, ModName(*position), ModName(mod)));
           position = mod;
           string_steps.push_back(mod);
           break;
@@ -329,7 +374,8 @@ class ItemCompiler {
         case Mod::kReI:
         case Mod::kReM:
         case Mod::kReS:
-          if (type != Mod::kRe) return Fail(fmt::format("`{}`: `{}` is a sub-modifier of `re` and must follow it", key_, ModName(mod)));
+          if (type != Mod::kRe)
+            return Fail(fmt::format("`{}`: `{}` is a sub-modifier of `re` and must follow it", key_, ModName(mod)));
           if (mod == Mod::kReI) re_i = true;
           if (mod == Mod::kReM) re_m = true;
           if (mod == Mod::kReS) re_s = true;
@@ -342,7 +388,8 @@ class ItemCompiler {
         case Mod::kGt:
         case Mod::kGte:
         case Mod::kFieldRef:
-          if (type) return Fail(fmt::format("`{}`: `{}` and `{}` cannot be combined", key_, ModName(*type), ModName(mod)));
+          if (type)
+            return Fail(fmt::format("`{}`: `{}` and `{}` cannot be combined", key_, ModName(*type), ModName(mod)));
           type = mod;
           break;
       }
@@ -366,8 +413,9 @@ class ItemCompiler {
 
     const bool has_null = std::any_of(values.begin(), values.end(), [](const auto& v) { return !v.has_value(); });
     if (has_null) {
-      if (type || expand ||
-          std::any_of(string_steps.begin(), string_steps.end(), [](Mod s) { return s != Mod::kContains && s != Mod::kStartsWith && s != Mod::kEndsWith; })) {
+      if (type || expand || std::any_of(string_steps.begin(), string_steps.end(), [](Mod s) {
+            return s != Mod::kContains && s != Mod::kStartsWith && s != Mod::kEndsWith;
+          })) {
         return Fail(fmt::format("`{}`: a null value (field absent or null) cannot take these modifiers", key_));
       }
       if (keyword) return Fail(fmt::format("`{}`: a keyword search cannot be null", key_));
@@ -394,9 +442,10 @@ class ItemCompiler {
           const std::string text = flags.empty() ? *v : "(?" + flags + ")" + *v;
           auto re = std::make_shared<RE2>(text, opts);
           if (!re->ok()) {
-            return Fail(fmt::format("`{}`: regular expression does not compile: {} (RE2 syntax: no backreferences, "
-                                    "no lookaround)",
-                                    key_, re->error()));
+            return Fail(
+                fmt::format("`{}`: regular expression does not compile: {} (RE2 syntax: no backreferences, "
+                            "no lookaround)",
+                            key_, re->error()));
           }
           m.regexes.push_back(std::move(re));
         }
@@ -428,7 +477,10 @@ class ItemCompiler {
       case Mod::kGte: {
         if (!only({Mod::kAll})) return false;
         m.kind = ValueMatcher::Kind::kNumeric;
-        m.num_op = *type == Mod::kLt ? NumOp::kLt : *type == Mod::kLte ? NumOp::kLte : *type == Mod::kGt ? NumOp::kGt : NumOp::kGte;
+        m.num_op = *type == Mod::kLt    ? NumOp::kLt
+                   : *type == Mod::kLte ? NumOp::kLte
+                   : *type == Mod::kGt  ? NumOp::kGt
+                                        : NumOp::kGte;
         for (const auto& v : values) {
           double d = 0;
           if (!ParseNumber(*v, &d)) return Fail(fmt::format("`{}`: `{}` is not a number", key_, *v));
@@ -439,8 +491,8 @@ class ItemCompiler {
       case Mod::kFieldRef: {
         if (!only({Mod::kAll, Mod::kCased, Mod::kNeq, Mod::kContains, Mod::kStartsWith, Mod::kEndsWith})) return false;
         m.kind = ValueMatcher::Kind::kFieldRef;
-        m.ref_mode = !position ? ValueMatcher::RefMode::kEquals
-                     : *position == Mod::kContains ? ValueMatcher::RefMode::kContains
+        m.ref_mode = !position                       ? ValueMatcher::RefMode::kEquals
+                     : *position == Mod::kContains   ? ValueMatcher::RefMode::kContains
                      : *position == Mod::kStartsWith ? ValueMatcher::RefMode::kStartsWith
                                                      : ValueMatcher::RefMode::kEndsWith;
         for (const auto& v : values) {
@@ -528,10 +580,11 @@ class ItemCompiler {
                 std::string plain;
                 for (const auto& p : parts) {
                   if (p.star || p.token.kind != GlobToken::Kind::kLiteral) {
-                    return Fail(fmt::format("`{}`: `{}` cannot encode wildcards or windash dashes (write "
-                                            "`contains`/`startswith`/`endswith` after it; escape a literal * or ? "
-                                            "with \\)",
-                                            key_, ModName(step)));
+                    return Fail(
+                        fmt::format("`{}`: `{}` cannot encode wildcards or windash dashes (write "
+                                    "`contains`/`startswith`/`endswith` after it; escape a literal * or ? "
+                                    "with \\)",
+                                    key_, ModName(step)));
                   }
                   plain += p.token.literal;
                 }
@@ -567,9 +620,10 @@ class ItemCompiler {
           }
         }
         if (utf16 > 0) {
-          return Fail(fmt::format("`{}`: `utf16le`/`utf16be`/`utf16`/`wide` must be followed by `base64` or "
-                                  "`base64offset`",
-                                  key_));
+          return Fail(
+              fmt::format("`{}`: `utf16le`/`utf16be`/`utf16`/`wide` must be followed by `base64` or "
+                          "`base64offset`",
+                          key_));
         }
         for (auto& parts : variants) {
           if (keyword && !position && !encoded) {
@@ -593,7 +647,8 @@ class ItemCompiler {
 };
 
 // Values of a field item: one scalar/null, or a list of them.
-bool ItemValues(const YamlNode& v, const std::string& key, CompileContext& ctx, std::vector<std::optional<std::string>>* out) {
+bool ItemValues(const YamlNode& v, const std::string& key, CompileContext& ctx,
+                std::vector<std::optional<std::string>>* out) {
   std::optional<std::string> one;
   if (ScalarValue(v, &one)) {
     out->push_back(std::move(one));
@@ -615,8 +670,21 @@ bool ItemValues(const YamlNode& v, const std::string& key, CompileContext& ctx, 
     }
     return true;
   }
-  ctx.Problem(Line(v), fmt::format("`{}`: a value must be a string, number, boolean, null or a list of them, not a map", key));
+  ctx.Problem(Line(v),
+              fmt::format("`{}`: a value must be a string, number, boolean, null or a list of them, not a map", key));
   return false;
+}
+
+// Plain keywords (no modifier but `all`) are substring searches: they can
+// use the record's joined keyword text, which a NUL separates per value.
+void MarkKeywordText(FieldItem* item) {
+  const ValueMatcher& m = item->matcher;
+  if (!item->path.empty() || m.kind != ValueMatcher::Kind::kPatterns || m.negate || m.null_ok || m.patterns.empty())
+    return;
+  for (const auto& p : m.patterns) {
+    if (p.shape() != Pattern::Shape::kContains || p.cased() || p.literal().find('\0') != std::string::npos) return;
+  }
+  item->keyword_text = true;
 }
 
 bool CompileMap(const YamlNode& map, CompileContext& ctx, ItemGroup* group) {
@@ -649,13 +717,15 @@ bool CompileMap(const YamlNode& map, CompileContext& ctx, ItemGroup* group) {
       ok = false;
       continue;
     }
+    MarkKeywordText(&item);
     group->items.push_back(std::move(item));
   }
   return ok;
 }
 
 // Keyword search: strings directly under a selection.
-bool CompileKeywords(const std::vector<std::optional<std::string>>& values, int line, CompileContext& ctx, ItemGroup* group) {
+bool CompileKeywords(const std::vector<std::optional<std::string>>& values, int line, CompileContext& ctx,
+                     ItemGroup* group) {
   ParsedKey pk;
   FieldItem item;
   ItemCompiler c(ctx, "keywords", line);
@@ -666,6 +736,7 @@ bool CompileKeywords(const std::vector<std::optional<std::string>>& values, int 
     }
   }
   if (!c.Compile(pk, values, true, &item)) return false;
+  MarkKeywordText(&item);
   group->items.push_back(std::move(item));
   return true;
 }
@@ -691,8 +762,10 @@ bool CompileSelection(const std::string& name, int line, const YamlNode& node, C
       const YamlNode& e = *item;
       if (e.IsMap()) {
         ItemGroup g;
-        if (CompileMap(e, ctx, &g)) sel->groups.push_back(std::move(g));
-        else ok = false;
+        if (CompileMap(e, ctx, &g))
+          sel->groups.push_back(std::move(g));
+        else
+          ok = false;
       } else if (e.IsScalar()) {
         if (keyword_line == 0) keyword_line = Line(e);
         keywords.emplace_back(e.scalar);
@@ -704,8 +777,10 @@ bool CompileSelection(const std::string& name, int line, const YamlNode& node, C
     }
     if (!keywords.empty()) {
       ItemGroup g;
-      if (CompileKeywords(keywords, keyword_line, ctx, &g)) sel->groups.push_back(std::move(g));
-      else ok = false;
+      if (CompileKeywords(keywords, keyword_line, ctx, &g))
+        sel->groups.push_back(std::move(g));
+      else
+        ok = false;
     }
     return ok;
   }
@@ -740,8 +815,10 @@ NameSet GroupConstraint(const ItemGroup& g, const std::string& field) {
     std::set<std::string> names;
     bool exact = true;
     for (const auto& p : m.patterns) {
-      if (p.shape() != Pattern::Shape::kExact) exact = false;
-      else names.insert(LowerAscii(p.literal()));
+      if (p.shape() != Pattern::Shape::kExact)
+        exact = false;
+      else
+        names.insert(LowerAscii(p.literal()));
     }
     if (!exact) continue;
     if (!best || names.size() < best->size()) best = std::move(names);
@@ -819,8 +896,9 @@ std::shared_ptr<const Detection> CompileDetection(const YamlNode& detection, int
       continue;
     }
     if (name == "timeframe") {
-      ctx.Problem(line, "`timeframe` (aggregation over a time window) is not supported: the engine matches one record "
-                        "at a time");
+      ctx.Problem(line,
+                  "`timeframe` (aggregation over a time window) is not supported: the engine matches one record "
+                  "at a time");
       continue;
     }
     if (!names.insert(name).second) {
@@ -828,8 +906,10 @@ std::shared_ptr<const Detection> CompileDetection(const YamlNode& detection, int
       continue;
     }
     Selection sel;
-    if (CompileSelection(name, line, *value, ctx, &sel)) d->selections.push_back(std::move(sel));
-    else d->selections.push_back(Selection{name, line, {}});  // keep the name for the condition check
+    if (CompileSelection(name, line, *value, ctx, &sel))
+      d->selections.push_back(std::move(sel));
+    else
+      d->selections.push_back(Selection{name, line, {}});  // keep the name for the condition check
   }
   if (!has_condition || condition == nullptr) {
     ctx.Problem(detection_line, "`detection` needs a `condition`");
@@ -853,7 +933,8 @@ std::shared_ptr<const Detection> CompileDetection(const YamlNode& detection, int
   d->condition.op = CondNode::Op::kOr;
   for (const auto& text : conditions) {
     CondNode node;
-    if (ParseCondition(text, d->selections, condition_line, &node, ctx)) d->condition.children.push_back(std::move(node));
+    if (ParseCondition(text, d->selections, condition_line, &node, ctx))
+      d->condition.children.push_back(std::move(node));
   }
   if (ctx.problems.size() != before) return nullptr;
   if (d->condition.children.size() == 1) {

@@ -66,8 +66,8 @@ class Pattern {
   Shape shape_ = Shape::kExact;
   bool cased_ = false;
   bool lead_star_ = false, trail_star_ = false;
-  std::string literal_, literal2_;     // fast paths (literal2_: suffix of kPrefixSuffix)
-  std::vector<std::string> segments_;  // kGlob: the literals between stars
+  std::string literal_, literal2_;      // fast paths (literal2_: suffix of kPrefixSuffix)
+  std::vector<std::string> segments_;   // kGlob: the literals between stars
   std::shared_ptr<const re2::RE2> re_;  // kRegex
   std::string error_;
 };
@@ -98,9 +98,9 @@ enum class NumOp : uint8_t { kLt, kLte, kGt, kGte };
 struct ValueMatcher {
   enum class Kind : uint8_t { kPatterns, kRegex, kCidr, kNumeric, kExists, kFieldRef };
   Kind kind = Kind::kPatterns;
-  bool all = false;      // |all: every value must be matched (by some element)
-  bool negate = false;   // |neq: a value differs
-  bool null_ok = false;  // a `null` value in the list: absent or null matches
+  bool all = false;          // |all: every value must be matched (by some element)
+  bool negate = false;       // |neq: a value differs
+  bool null_ok = false;      // a `null` value in the list: absent or null matches
   bool null_in_all = false;  // with |all, the null counts as one of the values
   std::vector<Pattern> patterns;
   std::vector<std::shared_ptr<const re2::RE2>> regexes;
@@ -116,10 +116,13 @@ struct ValueMatcher {
 };
 
 struct FieldItem {
-  std::string field;               // as written ("" for a keyword search)
-  std::vector<std::string> path;   // split on '.'
+  std::string field;              // as written ("" for a keyword search)
+  std::vector<std::string> path;  // split on '.'
   ValueMatcher matcher;
   int line = 0;
+  // A keyword search whose values are all plain case-insensitive
+  // substrings: searched in RecordContext::KeywordText() at once.
+  bool keyword_text = false;
 };
 
 // A map of field items (AND).
@@ -178,8 +181,22 @@ std::shared_ptr<const Detection> CompileDetection(const YamlNode& detection, int
 bool ParseCondition(std::string_view text, const std::vector<Selection>& selections, int line, CondNode* out,
                     CompileContext& ctx);
 
+// One record being matched, and what the rules evaluated on it share: its
+// scalar values lowercased and NUL-separated, built on first use by a
+// keyword search (a thread-local buffer: one record at a time per thread).
+class RecordContext {
+ public:
+  explicit RecordContext(const simdjson::dom::element& record) : record_(record) {}
+  const simdjson::dom::element& record() const { return record_; }
+  const std::string& KeywordText();
+
+ private:
+  const simdjson::dom::element& record_;
+  std::string* keyword_text_ = nullptr;
+};
+
 // Evaluation.
-bool EvaluateDetection(const Detection& d, const simdjson::dom::element& record);
+bool EvaluateDetection(const Detection& d, RecordContext& record);
 
 // The string form of a scalar record value (strings as-is, numbers in
 // decimal — shortest round-trip form for non-integers —, booleans

@@ -55,7 +55,8 @@ class Parser {
     if (tokens_.size() == 1) return Fail("the condition is empty", 1);
     if (!ParseOr(out, 0)) return false;
     if (Peek().kind != Token::Kind::kEnd) {
-      return Fail(fmt::format("unexpected `{}`", Peek().kind == Token::Kind::kClose ? ")" : Peek().text), Peek().column);
+      return Fail(fmt::format("unexpected `{}`", Peek().kind == Token::Kind::kClose ? ")" : Peek().text),
+                  Peek().column);
     }
     return true;
   }
@@ -81,9 +82,10 @@ class Parser {
         tokens_.push_back({c == '(' ? Token::Kind::kOpen : Token::Kind::kClose, std::string(1, c), i + 1});
         ++i;
       } else if (c == '|') {
-        return Fail("aggregations (`| count() ...`, `| near ...`) are not supported: the engine matches one record at "
-                    "a time",
-                    i + 1);
+        return Fail(
+            "aggregations (`| count() ...`, `| near ...`) are not supported: the engine matches one record at "
+            "a time",
+            i + 1);
       } else {
         const size_t start = i;
         while (i < text_.size() && !std::isspace(static_cast<unsigned char>(text_[i])) && text_[i] != '(' &&
@@ -175,7 +177,8 @@ class Parser {
       int n = 0;
       if (word == "all") {
         n = -1;
-      } else if (!word.empty() && word.size() <= 6 && std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      } else if (!word.empty() && word.size() <= 6 &&
+                 std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         n = std::stoi(word);
         if (n < 1) return Fail("`0 of` is always false; use 1 or more", t.column);
       } else {
@@ -188,7 +191,8 @@ class Parser {
       const bool them = Lower(target.text) == "them";
       for (size_t i = 0; i < sels_.size(); ++i) {
         const std::string& name = sels_[i].name;
-        if (them ? (name.empty() || name[0] != '_') : NameMatches(target.text, name)) matched.push_back(static_cast<int>(i));
+        if (them ? (name.empty() || name[0] != '_') : NameMatches(target.text, name))
+          matched.push_back(static_cast<int>(i));
       }
       if (matched.empty()) {
         return Fail(fmt::format("`{}` matches no search identifier", target.text), target.column);

@@ -4,6 +4,7 @@
 // allocation on the hot path.
 #include <re2/re2.h>
 #include <simdjson.h>
+#include <string.h>
 
 #include <charconv>
 
@@ -214,17 +215,33 @@ bool OverValues(const FieldItem& item, const element& record, size_t n, T&& valu
   }
   for (size_t i = 0; i < n; ++i) {
     count = nulls = 0;
-    if (!AnyText(item, record, [&](std::string_view text) { return value_matches(i, text); }, &count, &nulls)) return false;
+    if (!AnyText(
+            item, record, [&](std::string_view text) { return value_matches(i, text); }, &count, &nulls))
+      return false;
   }
   if (m.null_in_all) {
     count = nulls = 0;
-    AnyText(item, record, [](std::string_view) { return false; }, &count, &nulls);
+    AnyText(
+        item, record, [](std::string_view) { return false; }, &count, &nulls);
     return count == 0 || nulls > 0;
   }
   return true;
 }
 
-bool MatchItem(const FieldItem& item, const element& record) {
+bool MatchKeywordText(const FieldItem& item, RecordContext& ctx) {
+  const ValueMatcher& m = item.matcher;
+  const std::string& text = ctx.KeywordText();
+  for (const auto& p : m.patterns) {
+    const bool hit = memmem(text.data(), text.size(), p.literal().data(), p.literal().size()) != nullptr;
+    if (hit && !m.all) return true;
+    if (!hit && m.all) return false;
+  }
+  return m.all;
+}
+
+bool MatchItem(const FieldItem& item, RecordContext& ctx) {
+  if (item.keyword_text) return MatchKeywordText(item, ctx);
+  const element& record = ctx.record();
   const ValueMatcher& m = item.matcher;
   switch (m.kind) {
     case ValueMatcher::Kind::kPatterns: {
@@ -241,14 +258,16 @@ bool MatchItem(const FieldItem& item, const element& record) {
             },
             &count, &nulls);
       }
-      return OverValues(item, record, m.patterns.size(), [&](size_t i, std::string_view t) { return m.patterns[i].Matches(t); });
+      return OverValues(item, record, m.patterns.size(),
+                        [&](size_t i, std::string_view t) { return m.patterns[i].Matches(t); });
     }
     case ValueMatcher::Kind::kRegex:
       return OverValues(item, record, m.regexes.size(), [&](size_t i, std::string_view t) {
         return RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), *m.regexes[i]);
       });
     case ValueMatcher::Kind::kCidr:
-      return OverValues(item, record, m.networks.size(), [&](size_t i, std::string_view t) { return m.networks[i].Contains(t); });
+      return OverValues(item, record, m.networks.size(),
+                        [&](size_t i, std::string_view t) { return m.networks[i].Contains(t); });
     case ValueMatcher::Kind::kNumeric: {
       auto matches = [&](size_t i) {
         int count = 0;
@@ -289,7 +308,7 @@ bool MatchItem(const FieldItem& item, const element& record) {
   return false;
 }
 
-bool MatchSelection(const Selection& s, const element& record) {
+bool MatchSelection(const Selection& s, RecordContext& record) {
   for (const auto& g : s.groups) {
     bool all = true;
     for (const auto& item : g.items) {
@@ -303,7 +322,7 @@ bool MatchSelection(const Selection& s, const element& record) {
   return false;
 }
 
-bool Eval(const CondNode& n, const Detection& d, const element& record) {
+bool Eval(const CondNode& n, const Detection& d, RecordContext& record) {
   switch (n.op) {
     case CondNode::Op::kSelection:
       return MatchSelection(d.selections[static_cast<size_t>(n.selection)], record);
@@ -335,6 +354,31 @@ bool Eval(const CondNode& n, const Detection& d, const element& record) {
 
 }  // namespace
 
-bool EvaluateDetection(const Detection& d, const element& record) { return Eval(d.condition, d, record); }
+const std::string& RecordContext::KeywordText() {
+  if (keyword_text_ != nullptr) return *keyword_text_;
+  thread_local std::string text;
+  text.clear();
+  NumberBuffer buf;
+  auto add = [&](const element& e) {
+    std::string_view v;
+    if (ScalarText(e, &buf, &v)) {
+      const size_t start = text.size();
+      text.resize(start + v.size() + 1);
+      // Branch-free so that the compiler vectorizes it.
+      char* out = text.data() + start;
+      for (size_t i = 0; i < v.size(); ++i) {
+        const auto c = static_cast<unsigned char>(v[i]);
+        out[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
+      }
+      out[v.size()] = '\0';
+    }
+    return false;
+  };
+  AnyValue(record_, add);
+  keyword_text_ = &text;
+  return text;
+}
+
+bool EvaluateDetection(const Detection& d, RecordContext& record) { return Eval(d.condition, d, record); }
 
 }  // namespace cloudaudit::threats::internal

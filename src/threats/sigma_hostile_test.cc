@@ -1,10 +1,9 @@
 // Hostile input: deep nesting, huge regexes and patterns, invalid UTF-8,
 // enormous records and values, YAML alias bombs, concurrent matching. The
 // engine must fail cleanly or answer, never crash or hang.
-#include <simdjson.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <thread>
 
@@ -32,9 +31,11 @@ TEST(SigmaHostile, TenThousandNestedParenthesesFailCleanly) {
   const std::string cond = Repeat("(", 10000) + "s" + Repeat(")", 10000);
   EXPECT_THAT(ParseError(RuleText("  s:\n    a: 1\n  condition: '" + cond + "'\n")),
               HasSubstr("bad.yml:10: condition `((((("));
-  EXPECT_THAT(ParseError(RuleText("  s:\n    a: 1\n  condition: '" + cond + "'\n")), HasSubstr("nests deeper than 64 levels"));
+  EXPECT_THAT(ParseError(RuleText("  s:\n    a: 1\n  condition: '" + cond + "'\n")),
+              HasSubstr("nests deeper than 64 levels"));
   const std::string nots = Repeat("not ", 10000) + "s";
-  EXPECT_THAT(ParseError(RuleText("  s:\n    a: 1\n  condition: '" + nots + "'\n")), HasSubstr("nests deeper than 64 levels"));
+  EXPECT_THAT(ParseError(RuleText("  s:\n    a: 1\n  condition: '" + nots + "'\n")),
+              HasSubstr("nests deeper than 64 levels"));
   // Up to the limit is fine.
   const std::string ok = Repeat("(", 60) + "s" + Repeat(")", 60);
   auto set = SetOf("  s:\n    a: 1\n  condition: '" + ok + "'\n");
@@ -49,11 +50,13 @@ TEST(SigmaHostile, LongFlatConditionsNeedNoRecursion) {
 }
 
 TEST(SigmaHostile, DeeplyNestedYamlFailsCleanly) {
-  const std::string deep = "title: t\nid: i\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s: " +
-                           Repeat("[", 100000) + Repeat("]", 100000) + "\n  condition: s\n";
+  const std::string deep =
+      "title: t\nid: i\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s: " + Repeat("[", 100000) +
+      Repeat("]", 100000) + "\n  condition: s\n";
   EXPECT_THAT(ParseError(deep), HasSubstr("bad.yml:"));
-  const std::string maps = "title: t\nid: i\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s: " +
-                           Repeat("{a: ", 100000) + "1" + Repeat("}", 100000) + "\n  condition: s\n";
+  const std::string maps =
+      "title: t\nid: i\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s: " + Repeat("{a: ", 100000) +
+      "1" + Repeat("}", 100000) + "\n  condition: s\n";
   EXPECT_THAT(ParseError(maps), HasSubstr("bad.yml:"));
 }
 
@@ -73,8 +76,9 @@ TEST(SigmaHostile, HugeRegexesAreRejectedOrRunInLinearTime) {
   // Beyond RE2's memory budget: a clean load error.
   EXPECT_THAT(ParseError(RuleText("  s:\n    v|re: '(?:[a-z]{1000}){1000}'\n  condition: s\n")),
               HasSubstr("regular expression does not compile"));
-  EXPECT_THAT(ParseError(RuleText("  s:\n    v|re: '" + Repeat("(", 40000) + "a" + Repeat(")", 40000) + "'\n  condition: s\n")),
-              HasSubstr("bad.yml:9: `v|re`: regular expression is longer than 65536 bytes"));
+  EXPECT_THAT(
+      ParseError(RuleText("  s:\n    v|re: '" + Repeat("(", 40000) + "a" + Repeat(")", 40000) + "'\n  condition: s\n")),
+      HasSubstr("bad.yml:9: `v|re`: regular expression is longer than 65536 bytes"));
   auto nested = SetOf("  s:\n    v|re: '" + Repeat("(", 5000) + "a" + Repeat(")", 5000) + "'\n  condition: s\n");
   EXPECT_TRUE(Matches(nested, R"({"v":"xax"})"));
   // A large alternation compiles and runs.
@@ -121,18 +125,20 @@ TEST(SigmaHostile, ManyValuesAndLongLiterals) {
 TEST(SigmaHostile, InvalidUtf8InRules) {
   // Either a located error or a rule; never a crash.
   const std::string bad = "\xff\xfe\xc3(";
-  for (const std::string& detection :
-       {"  s:\n    v: '" + bad + "'\n  condition: s\n", "  s:\n    v|contains|windash: '-" + bad + "'\n  condition: s\n",
-        "  s:\n    v|base64offset|contains: '" + bad + "'\n  condition: s\n",
-        "  s:\n    v|utf16le|base64: '" + bad + "'\n  condition: s\n", "  s:\n    '" + bad + "': x\n  condition: s\n"}) {
+  for (const std::string& detection : {"  s:\n    v: '" + bad + "'\n  condition: s\n",
+                                       "  s:\n    v|contains|windash: '-" + bad + "'\n  condition: s\n",
+                                       "  s:\n    v|base64offset|contains: '" + bad + "'\n  condition: s\n",
+                                       "  s:\n    v|utf16le|base64: '" + bad + "'\n  condition: s\n",
+                                       "  s:\n    '" + bad + "': x\n  condition: s\n"}) {
     auto rule = SigmaRuleSet::Parse(RuleText(detection), "bad.yml");
     if (!rule) {
       EXPECT_THAT(rule.error().ToString(), HasSubstr("bad.yml:"));
     }
   }
   EXPECT_THAT(ParseError(RuleText("  s:\n    v|re: 'a" + bad + "'\n  condition: s\n")), HasSubstr("bad.yml:"));
-  auto title = SigmaRuleSet::Parse("title: '" + bad + "'\nid: x\nlogsource: {product: aws, service: cloudtrail}\n"
-                                   "detection: {s: {a: 1}, condition: s}\n",
+  auto title = SigmaRuleSet::Parse("title: '" + bad +
+                                       "'\nid: x\nlogsource: {product: aws, service: cloudtrail}\n"
+                                       "detection: {s: {a: 1}, condition: s}\n",
                                    "bad.yml");
   if (!title) {
     EXPECT_THAT(title.error().ToString(), HasSubstr("bad.yml:"));
@@ -150,7 +156,11 @@ TEST(SigmaHostile, InvalidUtf8InRecords) {
     for (bool windash : {false, true}) {
       for (bool cased : {false, true}) {
         const Pattern p = Pattern::Compile(internal::ParseSigmaString(value, windash), cased);
-        for (const char* text : {"", "\xff", "\xc3", "j\xffrg", "\xe2\x80", "a\xe2\x80\x93" "b\xf4\x90\x80\x80" "c", "\xf0\x9f"}) {
+        for (const char* text : {"", "\xff", "\xc3", "j\xffrg", "\xe2\x80",
+                                 "a\xe2\x80\x93"
+                                 "b\xf4\x90\x80\x80"
+                                 "c",
+                                 "\xf0\x9f"}) {
           (void)p.Matches(text);
         }
       }
@@ -189,8 +199,8 @@ TEST(SigmaHostile, EnormousRecords) {
 TEST(SigmaHostile, ConcurrentMatchingGivesTheSerialAnswers) {
   std::vector<SigmaRule> rules;
   for (int i = 0; i < 50; ++i) {
-    auto r = SigmaRuleSet::Parse(RuleText("  s:\n    eventName|re: 'Event" + std::to_string(i % 7) + "'\n    n|gt: " +
-                                              std::to_string(i) + "\n  condition: s\n",
+    auto r = SigmaRuleSet::Parse(RuleText("  s:\n    eventName|re: 'Event" + std::to_string(i % 7) +
+                                              "'\n    n|gt: " + std::to_string(i) + "\n  condition: s\n",
                                           "rule-" + std::to_string(100 + i)),
                                  "r.yml");
     ASSERT_TRUE(r) << r.error().ToString();

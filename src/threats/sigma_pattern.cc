@@ -164,8 +164,10 @@ Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
   bool special = false;  // `?` or windash: the RE2 shape
   bool any_star = false;
   for (const auto& part : parts) {
-    if (part.star) any_star = true;
-    else if (part.token.kind != GlobToken::Kind::kLiteral) special = true;
+    if (part.star)
+      any_star = true;
+    else if (part.token.kind != GlobToken::Kind::kLiteral)
+      special = true;
   }
   p.lead_star_ = !parts.empty() && parts.front().star;
   p.trail_star_ = !parts.empty() && parts.back().star;
@@ -178,10 +180,14 @@ Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
     if (!re->ok()) p.error_ = "wildcard pattern does not compile: " + re->error();
     p.re_ = std::move(re);
     for (const auto& part : parts) {
-      if (part.star) p.literal_ += "*";
-      else if (part.token.kind == GlobToken::Kind::kAnyChar) p.literal_ += "?";
-      else if (part.token.kind == GlobToken::Kind::kDash) p.literal_ += "[-/]";
-      else p.literal_ += Escape(part.token.literal);
+      if (part.star)
+        p.literal_ += "*";
+      else if (part.token.kind == GlobToken::Kind::kAnyChar)
+        p.literal_ += "?";
+      else if (part.token.kind == GlobToken::Kind::kDash)
+        p.literal_ += "[-/]";
+      else
+        p.literal_ += Escape(part.token.literal);
     }
     return p;
   }
@@ -207,10 +213,14 @@ Pattern Pattern::Compile(const std::vector<Part>& parts, bool cased) {
   }
   if (segs.size() == 1) {
     p.literal_ = std::move(segs[0]);
-    if (!p.lead_star_ && !p.trail_star_) p.shape_ = Shape::kExact;
-    else if (p.lead_star_ && p.trail_star_) p.shape_ = Shape::kContains;
-    else if (p.lead_star_) p.shape_ = Shape::kSuffix;
-    else p.shape_ = Shape::kPrefix;
+    if (!p.lead_star_ && !p.trail_star_)
+      p.shape_ = Shape::kExact;
+    else if (p.lead_star_ && p.trail_star_)
+      p.shape_ = Shape::kContains;
+    else if (p.lead_star_)
+      p.shape_ = Shape::kSuffix;
+    else
+      p.shape_ = Shape::kPrefix;
     return p;
   }
   if (segs.size() == 2 && !p.lead_star_ && !p.trail_star_) {
@@ -277,28 +287,40 @@ bool Pattern::Matches(std::string_view text) const {
 }
 
 std::string Pattern::Describe() const {
+  // Built by appending: gcc 12 -O3 warns falsely (-Wrestrict) on "*" + str.
+  std::string out;
   switch (shape_) {
     case Shape::kAny:
-      return "*";
+      out.push_back('*');
+      break;
     case Shape::kExact:
-      return Escape(literal_);
+      out = Escape(literal_);
+      break;
     case Shape::kPrefix:
-      return Escape(literal_) + "*";
+      out.append(Escape(literal_)).append(1, '*');
+      break;
     case Shape::kSuffix:
-      return "*" + Escape(literal_);
+      out.append(1, '*').append(Escape(literal_));
+      break;
     case Shape::kContains:
-      return "*" + Escape(literal_) + "*";
+      out.append(1, '*').append(Escape(literal_)).append(1, '*');
+      break;
     case Shape::kPrefixSuffix:
-      return Escape(literal_) + "*" + Escape(literal2_);
-    case Shape::kGlob: {
-      std::string out = lead_star_ ? "*" : "";
-      for (size_t i = 0; i < segments_.size(); ++i) out += (i ? "*" : "") + Escape(segments_[i]);
-      return out + (trail_star_ ? "*" : "");
-    }
+      out.append(Escape(literal_)).append(1, '*').append(Escape(literal2_));
+      break;
+    case Shape::kGlob:
+      if (lead_star_) out.append(1, '*');
+      for (size_t i = 0; i < segments_.size(); ++i) {
+        if (i > 0) out.append(1, '*');
+        out.append(Escape(segments_[i]));
+      }
+      if (trail_star_) out.append(1, '*');
+      break;
     case Shape::kRegex:
-      return literal_;
+      out = literal_;
+      break;
   }
-  return "";
+  return out;
 }
 
 // ---- CIDR ----------------------------------------------------------------------

@@ -2,9 +2,8 @@
 // each with matching and non-matching CloudTrail-shaped records.
 #include "threats/sigma.h"
 
-#include <simdjson.h>
-
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "threats/sigma_testing.h"
 
@@ -18,7 +17,8 @@ using testing::SetOf;
 // ---- selections -----------------------------------------------------------
 
 TEST(SigmaSelection, MapIsAndOfFields) {
-  auto set = SetOf("  selection:\n    eventSource: iam.amazonaws.com\n    eventName: CreateAccessKey\n  condition: selection\n");
+  auto set = SetOf(
+      "  selection:\n    eventSource: iam.amazonaws.com\n    eventName: CreateAccessKey\n  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey"})"));
   EXPECT_FALSE(Matches(set, R"({"eventSource":"iam.amazonaws.com","eventName":"DeleteAccessKey"})"));
   EXPECT_FALSE(Matches(set, R"({"eventName":"CreateAccessKey"})"));
@@ -51,14 +51,16 @@ TEST(SigmaSelection, ValueListIsOr) {
 }
 
 TEST(SigmaSelection, AllMakesValueListAnd) {
-  auto set = SetOf("  selection:\n    userAgent|contains|all:\n      - aws-cli\n      - Linux\n  condition: selection\n");
+  auto set =
+      SetOf("  selection:\n    userAgent|contains|all:\n      - aws-cli\n      - Linux\n  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"userAgent":"aws-cli/2.13.0 Python/3.11 Linux/5.10"})"));
   EXPECT_FALSE(Matches(set, R"({"userAgent":"aws-cli/2.13.0 Python/3.11 Windows/10"})"));
 }
 
 TEST(SigmaSelection, NumbersAndBooleansCompareAsStrings) {
   auto set = SetOf(
-      "  selection:\n    readOnly: false\n    requestParameters.maxResults: 1000\n    apiVersion: '2.5'\n  condition: selection\n");
+      "  selection:\n    readOnly: false\n    requestParameters.maxResults: 1000\n    apiVersion: '2.5'\n  condition: "
+      "selection\n");
   EXPECT_TRUE(Matches(set, R"({"readOnly":false,"requestParameters":{"maxResults":1000},"apiVersion":2.5})"));
   EXPECT_TRUE(Matches(set, R"({"readOnly":"FALSE","requestParameters":{"maxResults":"1000"},"apiVersion":"2.5"})"));
   EXPECT_FALSE(Matches(set, R"({"readOnly":true,"requestParameters":{"maxResults":1000},"apiVersion":2.5})"));
@@ -81,7 +83,8 @@ TEST(SigmaSelection, DottedPathsReachNestedFields) {
 
 TEST(SigmaSelection, PathThroughArraysMatchesAnyElement) {
   auto set = SetOf(
-      "  selection:\n    requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0\n  condition: selection\n");
+      "  selection:\n    requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0\n  condition: "
+      "selection\n");
   const char* open = R"({"requestParameters":{"ipPermissions":{"items":[
       {"ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"}]}},
       {"ipRanges":{"items":[{"cidrIp":"192.168.0.0/16"},{"cidrIp":"0.0.0.0/0"}]}}]}}})";
@@ -96,7 +99,8 @@ TEST(SigmaSelection, PathThroughArraysMatchesAnyElement) {
 }
 
 TEST(SigmaSelection, AllWithArraysNeedsEachValueInSomeElement) {
-  auto set = SetOf("  selection:\n    resources.ARN|endswith|all:\n      - ':key/1'\n      - ':key/2'\n  condition: selection\n");
+  auto set = SetOf(
+      "  selection:\n    resources.ARN|endswith|all:\n      - ':key/1'\n      - ':key/2'\n  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"resources":[{"ARN":"arn:aws:kms:r:1:key/1"},{"ARN":"arn:aws:kms:r:1:key/2"}]})"));
   EXPECT_FALSE(Matches(set, R"({"resources":[{"ARN":"arn:aws:kms:r:1:key/1"}]})"));
 }
@@ -104,7 +108,8 @@ TEST(SigmaSelection, AllWithArraysNeedsEachValueInSomeElement) {
 // ---- null and empty values ---------------------------------------------------
 
 TEST(SigmaValues, NullMeansAbsentOrNull) {
-  auto set = SetOf("  selection:\n    eventName: ConsoleLogin\n  filter:\n    errorCode: null\n  condition: selection and filter\n");
+  auto set = SetOf(
+      "  selection:\n    eventName: ConsoleLogin\n  filter:\n    errorCode: null\n  condition: selection and filter\n");
   EXPECT_TRUE(Matches(set, R"({"eventName":"ConsoleLogin"})"));
   EXPECT_TRUE(Matches(set, R"({"eventName":"ConsoleLogin","errorCode":null})"));
   EXPECT_FALSE(Matches(set, R"({"eventName":"ConsoleLogin","errorCode":"AccessDenied"})"));
@@ -206,7 +211,8 @@ TEST(SigmaModifiers, ContainsStartsWithEndsWith) {
   auto set = SetOf(
       "  selection:\n    userIdentity.arn|startswith: 'arn:aws:iam::'\n    userIdentity.arn|endswith: ':root'\n"
       "    userAgent|contains: Console\n  condition: selection\n");
-  EXPECT_TRUE(Matches(set, R"({"userIdentity":{"arn":"arn:aws:iam::123456789012:root"},"userAgent":"AWS Internal console"})"));
+  EXPECT_TRUE(
+      Matches(set, R"({"userIdentity":{"arn":"arn:aws:iam::123456789012:root"},"userAgent":"AWS Internal console"})"));
   EXPECT_FALSE(Matches(set, R"({"userIdentity":{"arn":"arn:aws:iam::123456789012:user/x"},"userAgent":"console"})"));
   EXPECT_FALSE(Matches(set, R"({"userIdentity":{"arn":"arn:aws:sts::123456789012:root"},"userAgent":"console"})"));
   EXPECT_FALSE(Matches(set, R"({"userIdentity":{"arn":"arn:aws:iam::123456789012:root"},"userAgent":"aws-cli"})"));
@@ -217,7 +223,8 @@ TEST(SigmaModifiers, ContainsStartsWithEndsWith) {
 }
 
 TEST(SigmaModifiers, CasedIsCaseSensitive) {
-  auto set = SetOf("  selection:\n    eventName|cased: CreateUser\n    userAgent|contains|cased: Boto\n  condition: selection\n");
+  auto set = SetOf(
+      "  selection:\n    eventName|cased: CreateUser\n    userAgent|contains|cased: Boto\n  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"eventName":"CreateUser","userAgent":"x Boto3"})"));
   EXPECT_FALSE(Matches(set, R"({"eventName":"createuser","userAgent":"x Boto3"})"));
   EXPECT_FALSE(Matches(set, R"({"eventName":"CreateUser","userAgent":"x boto3"})"));
@@ -227,9 +234,15 @@ TEST(SigmaModifiers, Windash) {
   auto set = SetOf("  selection:\n    cmd|windash|contains: ' -encodedcommand'\n  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"cmd":"powershell -EncodedCommand ZQBj"})"));
   EXPECT_TRUE(Matches(set, R"({"cmd":"powershell /encodedcommand ZQBj"})"));
-  EXPECT_TRUE(Matches(set, "{\"cmd\":\"powershell \xE2\x80\x93" "encodedcommand\"}"));  // en dash
-  EXPECT_TRUE(Matches(set, "{\"cmd\":\"powershell \xE2\x80\x94" "encodedcommand\"}"));  // em dash
-  EXPECT_TRUE(Matches(set, "{\"cmd\":\"powershell \xE2\x80\x95" "encodedcommand\"}"));  // horizontal bar
+  EXPECT_TRUE(Matches(set,
+                      "{\"cmd\":\"powershell \xE2\x80\x93"
+                      "encodedcommand\"}"));  // en dash
+  EXPECT_TRUE(Matches(set,
+                      "{\"cmd\":\"powershell \xE2\x80\x94"
+                      "encodedcommand\"}"));  // em dash
+  EXPECT_TRUE(Matches(set,
+                      "{\"cmd\":\"powershell \xE2\x80\x95"
+                      "encodedcommand\"}"));  // horizontal bar
   EXPECT_FALSE(Matches(set, R"({"cmd":"powershell +encodedcommand"})"));
   EXPECT_FALSE(Matches(set, R"({"cmd":"powershell encodedcommand"})"));
   // Several dashes: every combination.
@@ -255,7 +268,8 @@ TEST(SigmaModifiers, Base64OffsetFindsAllThreeOffsets) {
   auto set = SetOf("  selection:\n    v|base64offset|contains: 'http://evil'\n  condition: selection\n");
   for (const std::string prefix : {"", "a", "ab", "abc", "abcd", "abcde"}) {
     for (const std::string suffix : {"", "x", "xy"}) {
-      EXPECT_TRUE(Matches(set, "{\"v\":\"" + Base64(prefix + "http://evil" + suffix) + "\"}")) << prefix << "|" << suffix;
+      EXPECT_TRUE(Matches(set, "{\"v\":\"" + Base64(prefix + "http://evil" + suffix) + "\"}"))
+          << prefix << "|" << suffix;
     }
   }
   EXPECT_FALSE(Matches(set, "{\"v\":\"" + Base64("ab http://good") + "\"}"));
@@ -315,7 +329,8 @@ TEST(SigmaModifiers, RegexFlags) {
 }
 
 TEST(SigmaModifiers, CidrIpv4) {
-  auto set = SetOf("  selection:\n    sourceIPAddress|cidr:\n      - 10.0.0.0/8\n      - 192.168.1.0/24\n  condition: selection\n");
+  auto set = SetOf(
+      "  selection:\n    sourceIPAddress|cidr:\n      - 10.0.0.0/8\n      - 192.168.1.0/24\n  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"sourceIPAddress":"10.20.30.40"})"));
   EXPECT_TRUE(Matches(set, R"({"sourceIPAddress":"192.168.1.255"})"));
   EXPECT_FALSE(Matches(set, R"({"sourceIPAddress":"192.168.2.1"})"));
@@ -387,17 +402,22 @@ TEST(SigmaModifiers, NumericComparisons) {
 
 TEST(SigmaModifiers, FieldRef) {
   // Someone acting on themselves: the user in the request is the caller.
-  auto set = SetOf("  selection:\n    requestParameters.userName|fieldref: userIdentity.userName\n  condition: selection\n");
+  auto set =
+      SetOf("  selection:\n    requestParameters.userName|fieldref: userIdentity.userName\n  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"userIdentity":{"userName":"Alice"},"requestParameters":{"userName":"alice"}})"));
   EXPECT_FALSE(Matches(set, R"({"userIdentity":{"userName":"alice"},"requestParameters":{"userName":"bob"}})"));
   EXPECT_FALSE(Matches(set, R"({"requestParameters":{"userName":"bob"}})"));
   EXPECT_FALSE(Matches(set, R"({"userIdentity":{"userName":null},"requestParameters":{"userName":null}})"));
-  auto neq = SetOf("  selection:\n    requestParameters.userName|fieldref|neq: userIdentity.userName\n  condition: selection\n");
+  auto neq = SetOf(
+      "  selection:\n    requestParameters.userName|fieldref|neq: userIdentity.userName\n  condition: selection\n");
   EXPECT_TRUE(Matches(neq, R"({"userIdentity":{"userName":"alice"},"requestParameters":{"userName":"bob"}})"));
   EXPECT_FALSE(Matches(neq, R"({"userIdentity":{"userName":"alice"},"requestParameters":{"userName":"alice"}})"));
-  auto contains = SetOf("  selection:\n    userIdentity.arn|fieldref|endswith: requestParameters.userName\n  condition: selection\n");
-  EXPECT_TRUE(Matches(contains, R"({"userIdentity":{"arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"alice"}})"));
-  EXPECT_FALSE(Matches(contains, R"({"userIdentity":{"arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"bob"}})"));
+  auto contains = SetOf(
+      "  selection:\n    userIdentity.arn|fieldref|endswith: requestParameters.userName\n  condition: selection\n");
+  EXPECT_TRUE(Matches(
+      contains, R"({"userIdentity":{"arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"alice"}})"));
+  EXPECT_FALSE(Matches(
+      contains, R"({"userIdentity":{"arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"bob"}})"));
   auto cased = SetOf("  selection:\n    a|fieldref|cased: b\n  condition: selection\n");
   EXPECT_TRUE(Matches(cased, R"({"a":"X","b":"X"})"));
   EXPECT_FALSE(Matches(cased, R"({"a":"X","b":"x"})"));
@@ -406,8 +426,9 @@ TEST(SigmaModifiers, FieldRef) {
 }
 
 TEST(SigmaModifiers, Neq) {
-  auto set = SetOf("  selection:\n    eventName: ConsoleLogin\n    userIdentity.type|neq:\n      - IAMUser\n      - AssumedRole\n"
-                   "  condition: selection\n");
+  auto set = SetOf(
+      "  selection:\n    eventName: ConsoleLogin\n    userIdentity.type|neq:\n      - IAMUser\n      - AssumedRole\n"
+      "  condition: selection\n");
   EXPECT_TRUE(Matches(set, R"({"eventName":"ConsoleLogin","userIdentity":{"type":"Root"}})"));
   EXPECT_FALSE(Matches(set, R"({"eventName":"ConsoleLogin","userIdentity":{"type":"iamuser"}})"));
   EXPECT_FALSE(Matches(set, R"({"eventName":"ConsoleLogin","userIdentity":{"type":"AssumedRole"}})"));
@@ -418,7 +439,8 @@ TEST(SigmaModifiers, ExpandFromPlaceholders) {
   SigmaLoadOptions options;
   options.placeholders["Administrators"] = {"admin-*", "root"};
   options.placeholders["Env"] = {"prod", "stage"};
-  auto set = SetOf("  selection:\n    userIdentity.userName|expand: '%Administrators%'\n  condition: selection\n", options);
+  auto set =
+      SetOf("  selection:\n    userIdentity.userName|expand: '%Administrators%'\n  condition: selection\n", options);
   EXPECT_TRUE(Matches(set, R"({"userIdentity":{"userName":"admin-ops"}})"));
   EXPECT_TRUE(Matches(set, R"({"userIdentity":{"userName":"root"}})"));
   EXPECT_FALSE(Matches(set, R"({"userIdentity":{"userName":"developer"}})"));
@@ -441,12 +463,16 @@ TEST(SigmaKeywords, ListOfStringsSearchesAllValues) {
   EXPECT_FALSE(Matches(set, R"({"userAgent":"aws-cli/2","eventName":"ListUsers"})"));
   // Keys are not values.
   EXPECT_FALSE(Matches(set, R"({"pacu":"x"})"));
+  // A keyword does not span two values.
+  EXPECT_FALSE(Matches(set, R"({"a":"xxpa","b":"cuxx"})"));
+  EXPECT_TRUE(Matches(set, R"({"a":"xxpa","b":"cuxx","c":true,"d":"PACU"})"));
   auto number = SetOf("  keywords:\n    - 4625\n  condition: keywords\n");
   EXPECT_TRUE(Matches(number, R"({"a":{"b":[14625]}})"));
 }
 
 TEST(SigmaKeywords, AllModifierAndSingleString) {
-  auto set = SetOf("  keywords:\n    '|all':\n      - 'OabVirtualDirectory'\n      - ' -ExternalUrl '\n  condition: keywords\n");
+  auto set = SetOf(
+      "  keywords:\n    '|all':\n      - 'OabVirtualDirectory'\n      - ' -ExternalUrl '\n  condition: keywords\n");
   EXPECT_TRUE(Matches(set, R"({"a":"Set-OabVirtualDirectory","b":"x -ExternalUrl y"})"));
   EXPECT_FALSE(Matches(set, R"({"a":"Set-OabVirtualDirectory"})"));
   auto single = SetOf("  keywords: 'evil.example'\n  condition: keywords\n");
@@ -463,8 +489,7 @@ TEST(SigmaKeywords, AllModifierAndSingleString) {
 
 // ---- conditions -------------------------------------------------------------------
 
-constexpr const char* kThree =
-    "  sel_a:\n    a: 1\n  sel_b:\n    b: 1\n  filter_c:\n    c: 1\n  _hidden:\n    h: 1\n";
+constexpr const char* kThree = "  sel_a:\n    a: 1\n  sel_b:\n    b: 1\n  filter_c:\n    c: 1\n  _hidden:\n    h: 1\n";
 
 TEST(SigmaCondition, AndOrNotParentheses) {
   auto set = SetOf(std::string(kThree) + "  condition: sel_a and (sel_b or not filter_c)\n");
@@ -543,7 +568,8 @@ TEST(SigmaRuleSet, MatchReturnsSortedIndexesAcrossIndexedAndUnindexedRules) {
   ASSERT_TRUE(set) << set.error().ToString();
   ASSERT_EQ(set->rules().size(), 4u);
   EXPECT_EQ(set->rules()[0].id, "a-negated");  // sorted by id
-  auto ids = set->MatchJson(R"({"eventName":"CreateUser","eventSource":"iam.amazonaws.com","userIdentity":{"type":"Root"}})");
+  auto ids =
+      set->MatchJson(R"({"eventName":"CreateUser","eventSource":"iam.amazonaws.com","userIdentity":{"type":"Root"}})");
   ASSERT_TRUE(ids);
   EXPECT_EQ(*ids, (std::vector<std::string>{"b-unindexed", "c-by-source", "d-by-name"}));
   ids = set->MatchJson(R"({"eventName":"ListUsers"})");
@@ -561,7 +587,8 @@ TEST(SigmaRuleSet, MatchUsesTheSimdjsonElement) {
   auto set = SetOf("  selection:\n    eventName: StopLogging\n  condition: selection\n");
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  ASSERT_FALSE(parser.parse(std::string_view(R"({"Records":[{"eventName":"StopLogging"},{"eventName":"x"}]})")).get(doc));
+  ASSERT_FALSE(
+      parser.parse(std::string_view(R"({"Records":[{"eventName":"StopLogging"},{"eventName":"x"}]})")).get(doc));
   simdjson::dom::array records;
   ASSERT_FALSE(doc["Records"].get_array().get(records));
   std::vector<size_t> hits{99};
@@ -601,9 +628,10 @@ TEST(SigmaRuleSet, MetadataIsKept) {
   // A missing level defaults to medium.
   auto plain = SigmaRuleSet::Parse(testing::RuleText("  s:\n    a: 1\n  condition: s\n"), "x.yml");
   ASSERT_TRUE(plain);
-  auto no_level = SigmaRuleSet::Parse("title: t\nid: x\nlogsource: {product: aws, service: cloudtrail}\n"
-                                      "detection: {s: {a: 1}, condition: s}\n",
-                                      "x.yml");
+  auto no_level = SigmaRuleSet::Parse(
+      "title: t\nid: x\nlogsource: {product: aws, service: cloudtrail}\n"
+      "detection: {s: {a: 1}, condition: s}\n",
+      "x.yml");
   ASSERT_TRUE(no_level) << no_level.error().ToString();
   EXPECT_EQ(no_level->level, "medium");
 }
@@ -614,11 +642,13 @@ TEST(SigmaRuleSet, OtherLogSourcesAreSkippedNotErrors) {
       "detection:\n  selection:\n    Image|bogus: x\n  condition: selection\n",
       "win.yml");
   ASSERT_TRUE(windows) << windows.error().ToString();
-  EXPECT_EQ(windows->skip_reason, "logsource is {product: windows, category: process_creation}, not {product: aws, service: cloudtrail}");
+  EXPECT_EQ(windows->skip_reason,
+            "logsource is {product: windows, category: process_creation}, not {product: aws, service: cloudtrail}");
   EXPECT_EQ(windows->detection, nullptr);
-  auto unsupported = SigmaRuleSet::Parse("title: t\nid: u1\nstatus: unsupported\nlogsource: {product: aws, service: cloudtrail}\n"
-                                         "detection: {s: {a: 1}, condition: s | count() > 5}\n",
-                                         "u.yml");
+  auto unsupported = SigmaRuleSet::Parse(
+      "title: t\nid: u1\nstatus: unsupported\nlogsource: {product: aws, service: cloudtrail}\n"
+      "detection: {s: {a: 1}, condition: s | count() > 5}\n",
+      "u.yml");
   ASSERT_TRUE(unsupported) << unsupported.error().ToString();
   EXPECT_EQ(unsupported->skip_reason, "status: unsupported");
   std::vector<SigmaRule> rules{*windows, *unsupported};

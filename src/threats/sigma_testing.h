@@ -2,10 +2,10 @@
 // block, one-rule sets, matching a JSON record.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "threats/sigma.h"
 
@@ -13,8 +13,8 @@ namespace cloudaudit::threats::testing {
 
 // A complete CloudTrail rule around `detection` (its lines indented by 2).
 inline std::string RuleText(const std::string& detection, const std::string& id = "test-rule") {
-  return "title: Test rule\nid: " + id + "\nlevel: high\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n" +
-         detection;
+  return "title: Test rule\nid: " + id +
+         "\nlevel: high\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n" + detection;
 }
 
 inline SigmaRuleSet SetOf(const std::string& detection, const SigmaLoadOptions& options = {}) {

@@ -1,12 +1,11 @@
 // libyaml events → YamlNode trees (see sigma_yaml.h for why).
 #include "threats/sigma_yaml.h"
 
+#include <fmt/format.h>
 #include <yaml.h>
 
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace cloudaudit::threats::internal {
 
@@ -130,8 +129,9 @@ class Builder {
       case YAML_ALIAS_EVENT: {
         const auto it = anchors_.find(reinterpret_cast<const char*>(e.data.alias.anchor));
         if (it == anchors_.end()) {
-          return Fail(error, line, fmt::format("YAML: alias `*{}` has no finished anchor before it",
-                                               reinterpret_cast<const char*>(e.data.alias.anchor)));
+          return Fail(error, line,
+                      fmt::format("YAML: alias `*{}` has no finished anchor before it",
+                                  reinterpret_cast<const char*>(e.data.alias.anchor)));
         }
         return Add(it->second, error);
       }
@@ -144,7 +144,8 @@ class Builder {
         f.node = std::make_shared<YamlNode>();
         f.node->line = line;
         f.node->kind = e.type == YAML_SEQUENCE_START_EVENT ? YamlNode::Kind::kSequence : YamlNode::Kind::kMap;
-        const unsigned char* anchor = e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor : e.data.mapping_start.anchor;
+        const unsigned char* anchor =
+            e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor : e.data.mapping_start.anchor;
         if (anchor != nullptr) f.anchor = reinterpret_cast<const char*>(anchor);
         stack_.push_back(std::move(f));
         return true;

@@ -18,8 +18,8 @@ namespace cloudaudit::threats::internal {
 struct YamlNode {
   enum class Kind : uint8_t { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
-  int line = 1;        // 1-based line where the node starts
-  std::string scalar;  // kScalar: the text, as written (numbers and booleans too)
+  int line = 1;                                        // 1-based line where the node starts
+  std::string scalar;                                  // kScalar: the text, as written (numbers and booleans too)
   std::vector<std::shared_ptr<const YamlNode>> items;  // kSequence
   std::vector<std::pair<std::shared_ptr<const YamlNode>, std::shared_ptr<const YamlNode>>> pairs;  // kMap, in order
 
