@@ -10,7 +10,7 @@ PACKAGES=(
   python3-botocore
   # libraries
   libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev libpugixml-dev libfmt-dev
-  libexpected-dev libcli11-dev libsqlite3-dev libyaml-cpp-dev libsimdjson-dev libre2-dev
+  libexpected-dev libcli11-dev libsqlite3-dev libyaml-cpp-dev libsimdjson-dev libre2-dev libyaml-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
 )

@@ -4,7 +4,6 @@
 #include "threats/sigma.h"
 
 #include <simdjson.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -17,24 +16,19 @@
 
 #include "threats/embedded_sigma.h"
 #include "threats/sigma_compile.h"
+#include "threats/sigma_yaml.h"
 
 namespace cloudaudit::threats {
 
 using internal::CompileContext;
 using internal::Detection;
+using internal::YamlNode;
 
 namespace {
 
-int Line(const YAML::Node& n) { return std::max(1, n.Mark().line + 1); }
-
-// yaml-cpp marks a value where its content starts; problems about a key
-// point at the key's own line.
-int KeyLine(const YAML::Node& map, const char* key) {
-  for (const auto& kv : map) {
-    if (kv.first.IsScalar() && kv.first.Scalar() == key) return Line(kv.first);
-  }
-  return Line(map);
-}
+// Problems about a key point at the key's own line (a value's line is
+// where its content starts).
+int KeyLine(const YamlNode& map, const char* key) { return map.KeyLine(key); }
 
 std::string Lower(std::string s) {
   for (char& c : s) {
@@ -43,33 +37,33 @@ std::string Lower(std::string s) {
   return s;
 }
 
-void GetString(const YAML::Node& root, const char* key, std::string* out, CompileContext& ctx) {
-  const YAML::Node n = root[key];
-  if (!n || n.IsNull()) return;
-  if (!n.IsScalar()) {
+void GetString(const YamlNode& root, const char* key, std::string* out, CompileContext& ctx) {
+  const YamlNode* n = root.Get(key);
+  if (n == nullptr || n->IsNull()) return;
+  if (!n->IsScalar()) {
     ctx.Problem(KeyLine(root, key), fmt::format("`{}` must be a string", key));
     return;
   }
-  *out = n.Scalar();
+  *out = n->scalar;
 }
 
-void GetList(const YAML::Node& root, const char* key, std::vector<std::string>* out, CompileContext& ctx) {
-  const YAML::Node n = root[key];
-  if (!n || n.IsNull()) return;
-  if (n.IsScalar()) {
-    out->push_back(n.Scalar());
+void GetList(const YamlNode& root, const char* key, std::vector<std::string>* out, CompileContext& ctx) {
+  const YamlNode* n = root.Get(key);
+  if (n == nullptr || n->IsNull()) return;
+  if (n->IsScalar()) {
+    out->push_back(n->scalar);
     return;
   }
-  if (!n.IsSequence()) {
+  if (!n->IsSequence()) {
     ctx.Problem(KeyLine(root, key), fmt::format("`{}` must be a list of strings", key));
     return;
   }
-  for (const auto& e : n) {
-    if (!e.IsScalar()) {
-      ctx.Problem(Line(e), fmt::format("`{}` must be a list of strings", key));
+  for (const auto& e : n->items) {
+    if (!e->IsScalar()) {
+      ctx.Problem(e->line, fmt::format("`{}` must be a list of strings", key));
       return;
     }
-    out->push_back(e.Scalar());
+    out->push_back(e->scalar);
   }
 }
 
@@ -77,42 +71,47 @@ void GetList(const YAML::Node& root, const char* key, std::vector<std::string>* 
 // no rule.
 bool ParseInto(const std::string& text, const std::string& file, CompileContext& ctx, SigmaRule* rule) {
   const size_t before = ctx.problems.size();
-  try {
-    std::vector<YAML::Node> all = YAML::LoadAll(text);
-    std::vector<YAML::Node> docs;
+  {
+    std::vector<std::shared_ptr<const YamlNode>> all;
+    internal::YamlError yaml_error;
+    if (!internal::ParseYaml(text, &all, &yaml_error)) {
+      ctx.Problem(yaml_error.line, yaml_error.message);
+      return false;
+    }
+    std::vector<std::shared_ptr<const YamlNode>> docs;
     for (auto& d : all) {
-      if (d && !d.IsNull()) docs.push_back(d);
+      if (!d->IsNull()) docs.push_back(d);
     }
     if (docs.empty()) {
       ctx.Problem(1, "the file holds no Sigma rule (empty YAML)");
       return false;
     }
     if (docs.size() > 1) {
-      ctx.Problem(Line(docs[1]), fmt::format("the file holds {} YAML documents; one rule per file (rule collections "
+      ctx.Problem(docs[1]->line, fmt::format("the file holds {} YAML documents; one rule per file (rule collections "
                                              "and `action: global` are not supported: split them into one file each)",
                                              docs.size()));
       return false;
     }
-    const YAML::Node root = docs[0];
+    const YamlNode& root = *docs[0];
     if (!root.IsMap()) {
-      ctx.Problem(Line(root), "a Sigma rule is a YAML map (title, id, logsource, detection, ...)");
+      ctx.Problem(root.line, "a Sigma rule is a YAML map (title, id, logsource, detection, ...)");
       return false;
     }
-    if (root["correlation"]) {
+    if (root.Get("correlation")) {
       ctx.Problem(KeyLine(root, "correlation"), "Sigma correlation rules are not supported: the engine matches one record "
                                              "at a time (docs/threats.md)");
       return false;
     }
-    if (root["action"]) {
+    if (root.Get("action")) {
       ctx.Problem(KeyLine(root, "action"), "`action` (Sigma 1 rule collections) is not supported: one rule per file");
       return false;
     }
-    if (root["filter"] && root["rules"]) {
+    if (root.Get("filter") && root.Get("rules")) {
       ctx.Problem(KeyLine(root, "filter"), "Sigma filters (meta filters) are not supported; use suppressions instead");
       return false;
     }
     rule->file = file;
-    if (root["title"]) rule->line = KeyLine(root, "title");
+    if (root.Get("title")) rule->line = KeyLine(root, "title");
     GetString(root, "title", &rule->title, ctx);
     GetString(root, "id", &rule->id, ctx);
     GetString(root, "description", &rule->description, ctx);
@@ -140,14 +139,14 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
                                                     rule->status));
     }
 
-    const YAML::Node logsource = root["logsource"];
-    if (!logsource || !logsource.IsMap()) {
+    const YamlNode* logsource = root.Get("logsource");
+    if (logsource == nullptr || !logsource->IsMap()) {
       ctx.Problem(logsource ? KeyLine(root, "logsource") : rule->line, "a rule needs a `logsource` map (product: aws, service: cloudtrail)");
       return false;
     }
-    GetString(logsource, "product", &rule->product, ctx);
-    GetString(logsource, "service", &rule->service, ctx);
-    GetString(logsource, "category", &rule->category, ctx);
+    GetString(*logsource, "product", &rule->product, ctx);
+    GetString(*logsource, "service", &rule->service, ctx);
+    GetString(*logsource, "category", &rule->category, ctx);
     if (Lower(rule->product) != "aws" || Lower(rule->service) != "cloudtrail") {
       std::string what;
       for (const auto& [k, v] : {std::pair<const char*, std::string>{"product", rule->product},
@@ -160,18 +159,12 @@ bool ParseInto(const std::string& text, const std::string& file, CompileContext&
     }
     if (!rule->skip_reason.empty()) return ctx.problems.size() == before;
 
-    const YAML::Node detection = root["detection"];
-    if (!detection) {
+    const YamlNode* detection = root.Get("detection");
+    if (detection == nullptr) {
       ctx.Problem(rule->line, "a rule needs a `detection` map");
       return false;
     }
-    rule->detection = internal::CompileDetection(detection, KeyLine(root, "detection"), ctx);
-  } catch (const YAML::Exception& e) {
-    ctx.Problem(std::max(1, e.mark.line + 1), std::string("YAML: ") + e.msg);
-    return false;
-  } catch (const std::exception& e) {
-    ctx.Problem(1, std::string("YAML: ") + e.what());
-    return false;
+    rule->detection = internal::CompileDetection(*detection, KeyLine(root, "detection"), ctx);
   }
   return ctx.problems.size() == before && rule->detection != nullptr;
 }

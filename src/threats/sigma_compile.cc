@@ -2,7 +2,6 @@
 // keyword lists), field names with modifiers, values; reports every problem
 // with its line. The condition parser is in sigma_condition.cc.
 #include <re2/re2.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "threats/sigma_compile.h"
+#include "threats/sigma_yaml.h"
 
 namespace cloudaudit::threats::internal {
 
@@ -21,7 +21,7 @@ void CompileContext::Problem(int line, std::string message) {
 
 namespace {
 
-int Line(const YAML::Node& n) { return n.Mark().line + 1; }
+int Line(const YamlNode& n) { return n.line; }
 
 // ---- modifiers -------------------------------------------------------------
 
@@ -243,13 +243,13 @@ bool ParseKey(const std::string& key, int line, CompileContext& ctx, ParsedKey* 
 }
 
 // A scalar or null from a YAML node; false for maps and lists.
-bool ScalarValue(const YAML::Node& n, std::optional<std::string>* out) {
+bool ScalarValue(const YamlNode& n, std::optional<std::string>* out) {
   if (n.IsNull()) {
     *out = std::nullopt;
     return true;
   }
   if (!n.IsScalar()) return false;
-  *out = n.Scalar();
+  *out = n.scalar;
   return true;
 }
 
@@ -593,7 +593,7 @@ class ItemCompiler {
 };
 
 // Values of a field item: one scalar/null, or a list of them.
-bool ItemValues(const YAML::Node& v, const std::string& key, CompileContext& ctx, std::vector<std::optional<std::string>>* out) {
+bool ItemValues(const YamlNode& v, const std::string& key, CompileContext& ctx, std::vector<std::optional<std::string>>* out) {
   std::optional<std::string> one;
   if (ScalarValue(v, &one)) {
     out->push_back(std::move(one));
@@ -604,7 +604,8 @@ bool ItemValues(const YAML::Node& v, const std::string& key, CompileContext& ctx
       ctx.Problem(Line(v), fmt::format("`{}`: empty list of values", key));
       return false;
     }
-    for (const auto& e : v) {
+    for (const auto& item : v.items) {
+      const YamlNode& e = *item;
       if (!ScalarValue(e, &one)) {
         ctx.Problem(Line(e), fmt::format("`{}`: a value must be a string, number, boolean or null, not a {}", key,
                                          e.IsMap() ? "map" : "list"));
@@ -618,27 +619,27 @@ bool ItemValues(const YAML::Node& v, const std::string& key, CompileContext& ctx
   return false;
 }
 
-bool CompileMap(const YAML::Node& map, CompileContext& ctx, ItemGroup* group) {
+bool CompileMap(const YamlNode& map, CompileContext& ctx, ItemGroup* group) {
   bool ok = true;
   if (map.size() == 0) {
     ctx.Problem(Line(map), "empty map in a selection");
     return false;
   }
-  for (const auto& kv : map) {
-    const int line = Line(kv.first);
-    if (!kv.first.IsScalar()) {
+  for (const auto& [key_node, value] : map.pairs) {
+    const int line = Line(*key_node);
+    if (!key_node->IsScalar()) {
       ctx.Problem(line, "a field name must be a string");
       ok = false;
       continue;
     }
-    const std::string key = kv.first.Scalar();
+    const std::string key = key_node->scalar;
     ParsedKey pk;
     if (!ParseKey(key, line, ctx, &pk)) {
       ok = false;
       continue;
     }
     std::vector<std::optional<std::string>> values;
-    if (!ItemValues(kv.second, key, ctx, &values)) {
+    if (!ItemValues(*value, key, ctx, &values)) {
       ok = false;
       continue;
     }
@@ -669,7 +670,7 @@ bool CompileKeywords(const std::vector<std::optional<std::string>>& values, int 
   return true;
 }
 
-bool CompileSelection(const std::string& name, int line, const YAML::Node& node, CompileContext& ctx, Selection* sel) {
+bool CompileSelection(const std::string& name, int line, const YamlNode& node, CompileContext& ctx, Selection* sel) {
   sel->name = name;
   sel->line = line;
   if (node.IsMap()) {
@@ -686,14 +687,15 @@ bool CompileSelection(const std::string& name, int line, const YAML::Node& node,
     bool ok = true;
     std::vector<std::optional<std::string>> keywords;
     int keyword_line = 0;
-    for (const auto& e : node) {
+    for (const auto& item : node.items) {
+      const YamlNode& e = *item;
       if (e.IsMap()) {
         ItemGroup g;
         if (CompileMap(e, ctx, &g)) sel->groups.push_back(std::move(g));
         else ok = false;
       } else if (e.IsScalar()) {
         if (keyword_line == 0) keyword_line = Line(e);
-        keywords.emplace_back(e.Scalar());
+        keywords.emplace_back(e.scalar);
       } else {
         ctx.Problem(Line(e), fmt::format("selection `{}`: a list holds maps (OR) or keyword strings, not {}", name,
                                          e.IsNull() ? "null" : "lists"));
@@ -709,7 +711,7 @@ bool CompileSelection(const std::string& name, int line, const YAML::Node& node,
   }
   if (node.IsScalar()) {
     ItemGroup g;
-    if (!CompileKeywords({node.Scalar()}, sel->line, ctx, &g)) return false;
+    if (!CompileKeywords({node.scalar}, sel->line, ctx, &g)) return false;
     sel->groups.push_back(std::move(g));
     return true;
   }
@@ -792,26 +794,26 @@ NameSet Constraint(const CondNode& n, const std::vector<Selection>& sels, const 
 
 }  // namespace
 
-std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, int detection_line, CompileContext& ctx) {
+std::shared_ptr<const Detection> CompileDetection(const YamlNode& detection, int detection_line, CompileContext& ctx) {
   const size_t before = ctx.problems.size();
   if (!detection.IsMap()) {
     ctx.Problem(detection_line, "`detection` must be a map of search identifiers and a `condition`");
     return nullptr;
   }
   auto d = std::make_shared<Detection>();
-  YAML::Node condition;
+  const YamlNode* condition = nullptr;
   bool has_condition = false;
   int condition_line = Line(detection);
   std::set<std::string> names;
-  for (const auto& kv : detection) {
-    const int line = Line(kv.first);
-    if (!kv.first.IsScalar()) {
+  for (const auto& [key_node, value] : detection.pairs) {
+    const int line = Line(*key_node);
+    if (!key_node->IsScalar()) {
       ctx.Problem(line, "a search identifier must be a string");
       continue;
     }
-    const std::string name = kv.first.Scalar();
+    const std::string name = key_node->scalar;
     if (name == "condition") {
-      condition = kv.second;
+      condition = value.get();
       has_condition = true;
       condition_line = line;
       continue;
@@ -826,23 +828,23 @@ std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, i
       continue;
     }
     Selection sel;
-    if (CompileSelection(name, line, kv.second, ctx, &sel)) d->selections.push_back(std::move(sel));
+    if (CompileSelection(name, line, *value, ctx, &sel)) d->selections.push_back(std::move(sel));
     else d->selections.push_back(Selection{name, line, {}});  // keep the name for the condition check
   }
-  if (!has_condition) {
+  if (!has_condition || condition == nullptr) {
     ctx.Problem(detection_line, "`detection` needs a `condition`");
     return nullptr;
   }
   std::vector<std::string> conditions;
-  if (condition.IsScalar()) {
-    conditions.push_back(condition.Scalar());
-  } else if (condition.IsSequence() && condition.size() > 0) {
-    for (const auto& c : condition) {
-      if (!c.IsScalar()) {
-        ctx.Problem(Line(c), "a condition must be a string");
+  if (condition->IsScalar()) {
+    conditions.push_back(condition->scalar);
+  } else if (condition->IsSequence() && condition->size() > 0) {
+    for (const auto& c : condition->items) {
+      if (!c->IsScalar()) {
+        ctx.Problem(Line(*c), "a condition must be a string");
         return nullptr;
       }
-      conditions.push_back(c.Scalar());
+      conditions.push_back(c->scalar);
     }
   } else {
     ctx.Problem(condition_line, "`condition` must be a string or a list of strings");

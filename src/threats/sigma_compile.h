@@ -16,9 +16,6 @@
 namespace re2 {
 class RE2;
 }
-namespace YAML {
-class Node;
-}
 namespace simdjson::dom {
 class element;
 }
@@ -173,7 +170,8 @@ struct CompileContext {
 };
 
 // Compiles `detection:` (whose key is at detection_line); problems go to ctx.problems. Returns null if any.
-std::shared_ptr<const Detection> CompileDetection(const YAML::Node& detection, int detection_line, CompileContext& ctx);
+struct YamlNode;
+std::shared_ptr<const Detection> CompileDetection(const YamlNode& detection, int detection_line, CompileContext& ctx);
 
 // Parses a condition string against the selection names. `line` is where
 // the condition is in the file.
