@@ -405,7 +405,9 @@ Result<std::vector<S3ListUnit>> S3Lister::Plan(const std::string& bucket, const 
   }
   std::string p = prefix;
   if (!p.empty() && p.back() != '/') p += '/';
-  CA_TRY_STATUS(Expand(bucket, p, 0, &out, on_note));
+  const std::function<void(const std::string&)> note = on_note ? on_note : [](const std::string&) {};
+  CA_TRY_STATUS(Expand(bucket, p, 0, &out, note));
+  if (out.empty()) note(fmt::format("s3://{}/{}: no CloudTrail log folder in the time window", bucket, p));
   return out;
 }
 

@@ -121,7 +121,7 @@ class S3Lister {
   // day in the window (or per region when the window has no start). A
   // prefix without AWSLogs below it is listed whole. A prefix naming one
   // .json/.json.gz key gives that key. Errors of AWS are returned as they
-  // are; `on_note` hears about levels skipped.
+  // are; `on_note` (may be empty) hears about levels skipped.
   Result<std::vector<S3ListUnit>> Plan(const std::string& bucket, const std::string& prefix,
                                        const std::function<void(const std::string&)>& on_note);
 

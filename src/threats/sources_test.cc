@@ -282,6 +282,12 @@ TEST_F(S3ListerTest, RegionFolderWithoutAStartIsOneListing) {
   std::vector<std::string> prefixes;
   for (const auto& u : *month) prefixes.push_back(u.prefix.substr(u.prefix.size() - 11));
   EXPECT_THAT(prefixes, ElementsAre("2024/02/01/", "2024/02/02/"));
+  // A day folder outside the window: nothing to list, and a note says so.
+  std::vector<std::string> notes;
+  auto outside = from.Plan("b", "AWSLogs/111122223333/CloudTrail/us-east-1/2023/12/24/", [&](const std::string& n) { notes.push_back(n); });
+  ASSERT_TRUE(outside);
+  EXPECT_TRUE(outside->empty());
+  EXPECT_THAT(notes, ElementsAre("s3://b/AWSLogs/111122223333/CloudTrail/us-east-1/2023/12/24/: no CloudTrail log folder in the time window"));
   EXPECT_EQ(fake_.RequestCount(), 0);
 }
 
