@@ -41,6 +41,9 @@ mkdir -p "$out"
 rm -f "$out"/demo.db* "$out"/cloudaudit-123456789012-scan*
 run whoami
 run aws iam ListUsers --all-pages
+# Threat detection: the demo account's CloudTrail log through the Sigma rule
+# pack (exit 1: alerts found); the alerts join the scan's reports.
+run threats demo/cloudtrail --db "$out/demo.db" || [ $? -eq 1 ]
 # The whole pipeline in one command: collection over the AWS wire protocols,
 # every rule, the store, the summary and the reports. The demo account was
 # recorded on 2023-02-01: ages are evaluated as of then.

@@ -85,6 +85,11 @@ printf 'output:\n  formats: [json, pdf]\n  fial_on: high\n' >"$work/bad.yaml"
 check "a malformed configuration is a clear error" expect_rc 253 "$cloudaudit" scan --config "$work/bad.yaml" --offline --db "$work/s.db"
 check "with file and line" bash -c "grep -q 'bad.yaml:2: unknown format .pdf.' '$work/err' && grep -q 'bad.yaml:3: unknown key .fial_on.' '$work/err'"
 
+# Threat alerts of the account join its reports.
+check "threats over the demo trail" expect_rc 1 "$cloudaudit" threats demo/cloudtrail --db "$work/s.db"
+check "the report carries the alerts" bash -c "'$cloudaudit' report --db '$work/s.db' --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"alerts\"]) == 10, len(d[\"alerts\"])'"
+check "--no-threats leaves them out" bash -c "'$cloudaudit' report --db '$work/s.db' --format json --no-threats | python3 -c 'import json,sys; d=json.load(sys.stdin); assert not d.get(\"alerts\"), d.get(\"alerts\")'"
+
 # report and scans.
 check "report: one format to a file" expect_rc 0 "$cloudaudit" report --db "$work/s.db" --format markdown --out "$work/r.md"
 check "report: the markdown names the account" grep -q 123456789012 "$work/r.md"

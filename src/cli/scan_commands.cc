@@ -202,9 +202,11 @@ std::optional<std::vector<report::Format>> ParseFormats(const std::vector<std::s
 
 // Writes the chosen formats: the table to the terminal, every other format to
 // a file in `out_dir` (or `out` when only one format is chosen; "-" is stdout).
-int WriteFormats(const report::Report& r, const std::vector<report::Format>& formats, const std::string& out,
-                 const std::string& out_dir, const report::WriteOptions& base, bool quiet) {
+// `report` with one format and no --out writes it to standard output.
+int WriteFormats(const report::Report& r, const std::vector<report::Format>& formats, std::string out,
+                 const std::string& out_dir, const report::WriteOptions& base, bool quiet, bool single_to_stdout) {
   const bool single = formats.size() == 1;
+  if (single && out.empty() && single_to_stdout) out = "-";
   for (auto format : formats) {
     report::WriteOptions options = base;
     std::string path;
@@ -619,7 +621,9 @@ std::optional<int> ScanCommands::Run() {
     // Quiet: files only, no table on the terminal.
     formats->erase(std::remove(formats->begin(), formats->end(), report::Format::kTable), formats->end());
   }
-  if (int rc = WriteFormats(*r, *formats, f.out, f.out_dir, wo, quiet); rc != 0) return rc;
+  if (int rc = WriteFormats(*r, *formats, f.out, f.out_dir, wo, quiet, /*single_to_stdout=*/*f.report && !Given(cmd, "--out-dir"));
+      rc != 0)
+    return rc;
   return GateExit(*r, f.fail_on);
 }
 

@@ -215,7 +215,26 @@ Result<Report> LoadReport(store::Store& store, const rules::RuleSet& rules, cons
 
   CA_TRY(report.gaps, store.ListGaps(scan_id));
   CA_TRY(report.api_calls, store.ListApiStats(scan_id));
-  (void)options.threat_run_id;  // threat runs join the report once src/threats stores them
+  // Threat alerts: those of the chosen run (default the latest) that concern
+  // this scan's account — an organization trail's run holds every member's.
+  if (options.threat_run_id >= 0) {
+    CA_TRY(std::vector<store::ThreatRun> runs, store.ListThreatRuns());
+    const store::ThreatRun* run = nullptr;
+    if (options.threat_run_id == 0) {
+      if (!runs.empty()) run = &runs.back();
+    } else {
+      for (const auto& r : runs)
+        if (r.id == options.threat_run_id) run = &r;
+      if (run == nullptr)
+        return MakeError(ErrorCode::kNotFound, "no threat run " + std::to_string(options.threat_run_id) + " in the store");
+    }
+    if (run != nullptr) {
+      report.threat_run = *run;
+      CA_TRY(std::vector<store::AlertRow> alerts, store.ListAlerts(run->id));
+      for (auto& a : alerts)
+        if (report.scan.account_id.empty() || a.account_id == report.scan.account_id) report.alerts.push_back(std::move(a));
+    }
+  }
   return report;
 }
 

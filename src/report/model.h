@@ -108,6 +108,7 @@ struct LoadOptions {
   bool history = true;                  // first-seen dates and the diff
   int64_t previous_scan_id = 0;         // diff against this scan instead of the previous one
   // Threat run to include: 0 the latest (if any), -1 none, else that run.
+  // Only its alerts about the scan's account are included.
   int64_t threat_run_id = 0;
   std::string tool_version;
   std::string generated_at;  // empty: now

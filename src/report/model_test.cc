@@ -195,5 +195,61 @@ TEST_F(ReportModelTest, ClearErrors) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
+
+TEST_F(ReportModelTest, AlertsOfTheLatestThreatRunForTheAccount) {
+  AddScan("2026-01-01T00:00:00Z", {Finding("aws.s3.encrypted", "b1", "alarm")});
+  LoadOptions opt;
+  auto none = LoadReport(*store_, rules_, opt);
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(none->threat_run.has_value());  // no run in the store
+  EXPECT_TRUE(none->alerts.empty());
+
+  auto add_run = [&](const std::vector<std::string>& accounts) {
+    store::ThreatRun run;
+    run.started_at = "2026-01-02T00:00:00Z";
+    run.tool_version = "test";
+    auto id = store_->BeginThreatRun(run);
+    EXPECT_TRUE(id);
+    std::vector<store::AlertRow> alerts;
+    for (size_t i = 0; i < accounts.size(); ++i) {
+      store::AlertRow a;
+      a.alert_id = "a" + std::to_string(*id) + "-" + std::to_string(i);
+      a.rule_id = "rule-" + std::to_string(i);
+      a.rule_title = "Title";
+      a.level = "high";
+      a.event_time = "2026-01-01T12:00:0" + std::to_string(i) + "Z";
+      a.event_id = "e" + std::to_string(i);
+      a.event_name = "StopLogging";
+      a.account_id = accounts[i];
+      a.record = "{}";
+      alerts.push_back(a);
+    }
+    EXPECT_TRUE(store_->AddAlerts(*id, alerts));
+    run.status = "complete";
+    run.alerts = static_cast<int64_t>(alerts.size());
+    EXPECT_TRUE(store_->FinishThreatRun(*id, run));
+    return *id;
+  };
+  int64_t first = add_run({"123456789012"});
+  int64_t latest = add_run({"123456789012", "210987654321", "123456789012"});
+  auto r = LoadReport(*store_, rules_, opt);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->threat_run.has_value());
+  EXPECT_EQ(r->threat_run->id, latest);
+  EXPECT_EQ(r->alerts.size(), 2u);  // the other member account's alert is left out
+  opt.threat_run_id = first;
+  auto chosen = LoadReport(*store_, rules_, opt);
+  ASSERT_TRUE(chosen);
+  EXPECT_EQ(chosen->alerts.size(), 1u);
+  opt.threat_run_id = -1;
+  auto without = LoadReport(*store_, rules_, opt);
+  ASSERT_TRUE(without);
+  EXPECT_FALSE(without->threat_run.has_value());
+  opt.threat_run_id = 42;
+  auto missing = LoadReport(*store_, rules_, opt);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace cloudaudit::report
