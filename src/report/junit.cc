@@ -3,7 +3,8 @@
 // group by rule). An unsuppressed alarm is a <failure> (message = reason,
 // body = remediation); a suppressed alarm is <skipped>; with
 // include_passed, ok results pass, skip results are <skipped> and rule
-// errors are <error>. Text is escaped for XML 1.0, and characters XML 1.0
+// errors are <error>. Threat alerts form a `threats` suite: a failure per
+// alert (skipped when suppressed). Text is escaped for XML 1.0, and characters XML 1.0
 // cannot carry at all (most control characters) become U+FFFD.
 #include <map>
 #include <vector>
@@ -90,6 +91,13 @@ Status WriteJunit(const Report& report, std::ostream& out, const WriteOptions& o
       ++s.errors, ++errors;
     }
   }
+  // Threat alerts: one more suite, a failing case per alert (skipped when a
+  // suppression applies), so a CI view shows them beside the findings.
+  size_t alert_failures = 0, alert_skipped = 0;
+  for (const auto& a : report.alerts) ++(a.suppression.is_null() ? alert_failures : alert_skipped);
+  tests += report.alerts.size();
+  failures += alert_failures;
+  skipped += alert_skipped;
   std::string timestamp = Rfc3339Utc(report.scan.started_at);
   if (!timestamp.empty() && timestamp.back() == 'Z') timestamp.pop_back();  // xs:dateTime as JUnit writes it
 
@@ -128,6 +136,24 @@ Status WriteJunit(const Report& report, std::ostream& out, const WriteOptions& o
             << "</failure>\n";
       } else {
         out << "      <error message=\"" << Xml(what) << "\" type=\"rule-error\"/>\n";
+      }
+      out << "    </testcase>\n";
+    }
+    out << "  </testsuite>\n";
+  }
+  if (!report.alerts.empty()) {
+    out << "  <testsuite name=\"threats\" tests=\"" << report.alerts.size() << "\" failures=\"" << alert_failures
+        << "\" errors=\"0\" skipped=\"" << alert_skipped << "\" time=\"0\">\n";
+    for (const auto& a : report.alerts) {
+      out << "    <testcase classname=\"" << Xml(a.rule_id) << "\" name=\""
+          << Xml(a.event_name + " by " + a.principal + " at " + a.event_time + " (" + a.region + ")") << "\" time=\"0\">\n";
+      if (!a.suppression.is_null()) {
+        out << "      <skipped message=\"suppressed\"/>\n";
+      } else {
+        std::string body = "Event " + a.event_id + " from " + a.source_ip + " (" + a.user_agent + "), read from " + a.source +
+                           "\nRecord:\n" + a.record;
+        out << "      <failure message=\"" << Xml(a.rule_title) << "\" type=\"" << Xml(a.level) << "\">" << XmlText(body)
+            << "</failure>\n";
       }
       out << "    </testcase>\n";
     }

@@ -54,14 +54,19 @@ TEST(JunitReport, SuitesPerServiceWithConsistentCounts) {
   std::string text = testing::Render(WriteJunit, report);
   pugi::xml_document doc;
   Counts c = ParseAndCount(text, doc);
-  EXPECT_EQ(c.tests, 5u);
-  EXPECT_EQ(c.failures, 4u);
-  EXPECT_EQ(c.skipped, 1u);  // the suppressed alarm
+  EXPECT_EQ(c.tests, 7u);     // five findings, two alerts
+  EXPECT_EQ(c.failures, 5u);
+  EXPECT_EQ(c.skipped, 2u);  // the suppressed alarm and the suppressed alert
   EXPECT_EQ(c.errors, 0u);
 
   std::set<std::string> suites;
   for (pugi::xml_node s : doc.child("testsuites").children("testsuite")) suites.insert(s.attribute("name").value());
-  EXPECT_EQ(suites, (std::set<std::string>{"ec2", "iam", "kms", "logs", "s3"}));
+  EXPECT_EQ(suites, (std::set<std::string>{"ec2", "iam", "kms", "logs", "s3", "threats"}));
+  pugi::xml_node threats = doc.child("testsuites").find_child_by_attribute("testsuite", "name", "threats");
+  pugi::xml_node alert = threats.child("testcase");
+  EXPECT_EQ(std::string(alert.attribute("classname").value()), report.alerts[0].rule_id);
+  EXPECT_EQ(std::string(alert.child("failure").attribute("type").value()), report.alerts[0].level);
+  EXPECT_NE(std::string(alert.child("failure").text().get()).find("Record:"), std::string::npos);
 
   pugi::xml_node s3 = doc.child("testsuites").find_child_by_attribute("testsuite", "name", "s3");
   pugi::xml_node tc = s3.child("testcase");
@@ -89,10 +94,10 @@ TEST(JunitReport, IncludePassedCountsEveryOutcome) {
   all.include_passed = true;
   pugi::xml_document doc;
   Counts c = ParseAndCount(testing::Render(WriteJunit, report, all), doc);
-  EXPECT_EQ(c.tests, report.findings.size());
-  EXPECT_EQ(c.failures, 4u);
+  EXPECT_EQ(c.tests, report.findings.size() + report.alerts.size());
+  EXPECT_EQ(c.failures, 5u);
   EXPECT_EQ(c.errors, 1u);
-  EXPECT_EQ(c.skipped, 2u);  // suppressed + skip
+  EXPECT_EQ(c.skipped, 3u);  // suppressed alarm, skip, suppressed alert
 }
 
 TEST(JunitReport, EmptyAndLarge) {
