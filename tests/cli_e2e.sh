@@ -12,19 +12,7 @@ slow_pid=
 trap 'kill $fake_pid $slow_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 . tests/lib/demo_endpoint.sh
 start_demo_endpoint "$fake" "$work"
-passed=0
-failed=0
-check() {  # check NAME COMMAND... ; the command's status decides
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
-}
-expect_rc() {  # expect_rc RC COMMAND...
-  local want=$1 rc=0
-  shift
-  "$@" >"$work/out" 2>"$work/err" || rc=$?
-  [ "$rc" -eq "$want" ] || { echo "exit $rc, wanted $want: $*"; cat "$work/err"; return 1; }
-}
+. tests/lib/checks.sh
 
 check "whoami prints the account" bash -c "'$cloudaudit' whoami | grep -q '\"Account\": \"123456789012\"'"
 check "aws prints like the AWS CLI" bash -c "'$cloudaudit' aws iam list-users --all-pages | head -1 | grep -qx '{'"

@@ -15,19 +15,7 @@ work=$(mktemp -d)
 trap 'kill $fake_pid ${fake2_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 . tests/lib/demo_endpoint.sh
 start_demo_endpoint "$fake" "$work"
-passed=0
-failed=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
-}
-expect_rc() {
-  local want=$1 rc=0
-  shift
-  "$@" >"$work/out" 2>"$work/err" || rc=$?
-  [ "$rc" -eq "$want" ] || { echo "exit $rc, wanted $want: $*"; tail -20 "$work/err"; head -20 "$work/out"; return 1; }
-}
+. tests/lib/checks.sh
 q() { "$cloudaudit" query --db "$work/s.db" --format csv "$1" | tail -n +2; }
 scan() { "$cloudaudit" scan --no-config --db "$work/s.db" --regions us-east-1 --as-of "$demo_date" "$@"; }
 

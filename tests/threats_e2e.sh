@@ -12,20 +12,7 @@ cloudaudit=$1
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
-}
-# Runs a command, keeping stdout and stderr, and checks its exit code.
-expect_rc() {
-  local want=$1 rc=0
-  shift
-  "$@" >"$work/out" 2>"$work/err" || rc=$?
-  [ "$rc" -eq "$want" ] || { echo "exit $rc, wanted $want: $*"; tail -20 "$work/err"; return 1; }
-}
+. tests/lib/checks.sh
 # "rule_id<TAB>event_id" of the JSON-lines alerts in FILE, sorted.
 pairs() { python3 -c '
 import json, sys
