@@ -3,7 +3,8 @@
 // `aws securityhub batch-import-findings --findings file://...` once split
 // into batches of 100 (the API's limit; docs/reports.md shows the loop).
 // Findings resolved since the previous scan are written ARCHIVED so that
-// Security Hub closes them.
+// Security Hub closes them. Threat alerts follow, typed by their ATT&CK
+// tactics (TTPs/...), with the principal as the resource.
 #include <algorithm>
 #include <map>
 
@@ -159,6 +160,84 @@ Json AsffFinding(const Report& report, const store::FindingRow& row, const RuleI
   return finding;
 }
 
+// The ASFF classifier of a Sigma rule's ATT&CK tactic tags.
+Json AlertTypes(const store::AlertRow& a) {
+  static const std::map<std::string, std::string> kTactics = {
+      {"attack.initial_access", "TTPs/Initial Access"},
+      {"attack.execution", "TTPs/Execution"},
+      {"attack.persistence", "TTPs/Persistence"},
+      {"attack.privilege_escalation", "TTPs/Privilege Escalation"},
+      {"attack.defense_evasion", "TTPs/Defense Evasion"},
+      {"attack.credential_access", "TTPs/Credential Access"},
+      {"attack.discovery", "TTPs/Discovery"},
+      {"attack.lateral_movement", "TTPs/Lateral Movement"},
+      {"attack.collection", "TTPs/Collection"},
+      {"attack.command_and_control", "TTPs/Command and Control"},
+      {"attack.exfiltration", "Effects/Data Exfiltration"},
+      {"attack.impact", "Effects/Data Destruction"},
+  };
+  Json types = Json::array();
+  for (const auto& tag : a.tags) {
+    auto it = kTactics.find(tag);
+    if (it != kTactics.end() && std::find(types.begin(), types.end(), Json(it->second)) == types.end()) types.push_back(it->second);
+  }
+  if (types.empty()) types.push_back("Unusual Behaviors/User");
+  return types;
+}
+
+// A threat alert as an ASFF finding: the principal as the resource, the
+// CloudTrail event in ProductFields.
+Json AsffAlert(const Report& report, const store::AlertRow& a) {
+  std::string event_time = Rfc3339Utc(a.event_time);
+  std::string updated = Rfc3339Utc(report.generated_at);
+  if (event_time.empty()) event_time = updated;
+  std::string account = a.account_id.empty() ? report.scan.account_id : a.account_id;
+  std::string region = a.region.empty() ? HomeRegion(report) : a.region;
+  Json severity = {{"Label", Label(a.level)}, {"Original", a.level.empty() ? std::string("unknown") : a.level}};
+  Json types = AlertTypes(a);
+  std::string principal = a.principal.rfind("arn:", 0) == 0 ? a.principal : std::string();
+  std::string resource_type = principal.empty() ? std::string("AwsAccount") : AsffResourceType(principal, "");
+  Json resource = {{"Type", resource_type},
+                   {"Id", TruncateUtf16(ValidUtf8(principal.empty() ? "AWS::::Account:" + account : principal), kResourceIdMax)},
+                   {"Partition", Partition(report)},
+                   {"Region", region}};
+  Json product_fields = {{"cloudaudit/RuleId", a.rule_id},
+                         {"cloudaudit/AlertId", a.alert_id},
+                         {"cloudaudit/EventName", a.event_name},
+                         {"cloudaudit/EventSource", a.event_source},
+                         {"cloudaudit/EventId", a.event_id},
+                         {"cloudaudit/Principal", TruncateUtf16(ValidUtf8(a.principal), kProductFieldValueMax)},
+                         {"cloudaudit/SourceIp", a.source_ip},
+                         {"cloudaudit/UserAgent", TruncateUtf16(ValidUtf8(a.user_agent), kProductFieldValueMax)},
+                         {"cloudaudit/Source", TruncateUtf16(ValidUtf8(a.source), kProductFieldValueMax)}};
+  std::string description = a.event_name + " by " + (a.principal.empty() ? std::string("an unknown principal") : a.principal) +
+                            " from " + (a.source_ip.empty() ? std::string("an unknown address") : a.source_ip) + " at " +
+                            a.event_time + " in " + region + ".";
+  return Json{
+      {"SchemaVersion", "2018-10-08"},
+      {"Id", "cloudaudit/alert/" + a.alert_id},
+      {"ProductArn", "arn:" + Partition(report) + ":securityhub:" + HomeRegion(report) + ":" + account + ":product/" + account +
+                         "/default"},
+      {"ProductName", "cloudaudit"},
+      {"CompanyName", "cloudaudit"},
+      {"GeneratorId", a.rule_id},
+      {"AwsAccountId", account},
+      {"Types", types},
+      {"CreatedAt", event_time},
+      {"UpdatedAt", updated.empty() ? event_time : updated},
+      {"FirstObservedAt", event_time},
+      {"LastObservedAt", event_time},
+      {"Severity", severity},
+      {"Title", TruncateUtf16(ValidUtf8(a.rule_title.empty() ? a.rule_id : a.rule_title), kTitleMax)},
+      {"Description", TruncateUtf16(ValidUtf8(description), kDescriptionMax)},
+      {"ProductFields", std::move(product_fields)},
+      {"Resources", Json::array({std::move(resource)})},
+      {"Workflow", {{"Status", a.suppression.is_null() ? "NEW" : "SUPPRESSED"}}},
+      {"RecordState", "ACTIVE"},
+      {"FindingProviderFields", {{"Severity", severity}, {"Types", types}}},
+  };
+}
+
 }  // namespace
 
 Status WriteAsff(const Report& report, std::ostream& out, const WriteOptions& options) {
@@ -181,6 +260,7 @@ Status WriteAsff(const Report& report, std::ostream& out, const WriteOptions& op
       emit(AsffFinding(report, row, it == report.rules.end() ? fallback : it->second, false, "", "resolved", true));
     }
   }
+  for (const auto& a : report.alerts) emit(AsffAlert(report, a));
   out << (first ? "[]\n" : "\n]\n");
   if (!out) return MakeError(ErrorCode::kIo, "could not write the ASFF report");
   return {};

@@ -29,7 +29,9 @@ size_t Utf16Units(const std::string& s) {
 void CheckLimits(const Json& f) {
   EXPECT_LE(Utf16Units(f["Title"]), 256u);
   EXPECT_LE(Utf16Units(f["Description"]), 1024u);
-  EXPECT_LE(Utf16Units(f["Remediation"]["Recommendation"]["Text"]), 512u);
+  if (f.contains("Remediation")) {  // alerts have none
+    EXPECT_LE(Utf16Units(f["Remediation"]["Recommendation"]["Text"]), 512u);
+  }
   for (const auto& [k, v] : f["ProductFields"].items()) EXPECT_LE(Utf16Units(v), 2048u) << k;
   EXPECT_LE(f.dump().size(), 240u * 1024u);  // BatchImportFindings: 240 KB per finding
   EXPECT_LE(f["CreatedAt"].get<std::string>(), f["UpdatedAt"].get<std::string>());
@@ -40,7 +42,7 @@ TEST(AsffReport, SampleIsImportable) {
   std::string text = testing::Render(WriteAsff, report);
   EXPECT_EQ(testing::SchemaViolations("asff-findings.schema.json", text), "");
   Json findings = Findings(text);
-  ASSERT_EQ(findings.size(), 5u + 2u);  // alarms, then the two resolved
+  ASSERT_EQ(findings.size(), 5u + 2u + 2u);  // alarms, then the two resolved, then the two alerts
   for (const auto& f : findings) CheckLimits(f);
 
   const Json& root = findings[0];
@@ -82,6 +84,19 @@ TEST(AsffReport, SampleIsImportable) {
   EXPECT_EQ(resolved["Compliance"]["Status"], "PASSED");
   EXPECT_EQ(resolved["Workflow"]["Status"], "RESOLVED");
   EXPECT_FALSE(resolved.contains("FirstObservedAt"));
+
+  // Threat alerts: typed by ATT&CK tactic, the principal as the resource.
+  const Json& alert = findings[7];
+  EXPECT_EQ(alert["Id"], "cloudaudit/alert/" + report.alerts[0].alert_id);
+  EXPECT_EQ(alert["GeneratorId"], report.alerts[0].rule_id);
+  EXPECT_EQ(alert["ProductFields"]["cloudaudit/EventName"], report.alerts[0].event_name);
+  EXPECT_FALSE(alert.contains("Compliance"));
+  EXPECT_TRUE(alert["Types"][0].get<std::string>().rfind("TTPs/", 0) == 0 ||
+              alert["Types"][0].get<std::string>().rfind("Effects/", 0) == 0 ||
+              alert["Types"][0] == "Unusual Behaviors/User")
+      << alert["Types"];
+  EXPECT_EQ(alert["Workflow"]["Status"], "NEW");
+  EXPECT_EQ(findings[8]["Workflow"]["Status"], "SUPPRESSED");
 }
 
 TEST(AsffReport, FrameworkTitlesKeepTheTypeShape) {
@@ -123,7 +138,7 @@ TEST(AsffReport, IncludePassedEmptyAndLarge) {
   EXPECT_EQ(testing::SchemaViolations("asff-findings.schema.json", text), "");
   std::map<std::string, int> status;
   for (const auto& f : Findings(text))
-    if (f["RecordState"] == "ACTIVE") ++status[f["Compliance"]["Status"].get<std::string>()];
+    if (f["RecordState"] == "ACTIVE" && f.contains("Compliance")) ++status[f["Compliance"]["Status"].get<std::string>()];
   EXPECT_EQ(status["FAILED"], 5);
   EXPECT_EQ(status["PASSED"], 1);
   EXPECT_EQ(status["WARNING"], 1);
