@@ -278,8 +278,9 @@ Result<std::vector<store::FindingRow>> RunRule(sqlite3* db, const Rule& rule, co
 
 namespace {
 
-void ApplySuppressions(std::vector<store::FindingRow>& findings, const std::vector<Suppression>& suppressions, int64_t now,
-                       std::vector<Suppression>& expired) {
+// The suppressions still in force at `now`; expired ones go to `expired`.
+std::vector<const Suppression*> ActiveSuppressions(const std::vector<Suppression>& suppressions, int64_t now,
+                                                   std::vector<Suppression>& expired) {
   std::vector<const Suppression*> active;
   for (const auto& s : suppressions) {
     if (!s.expires.empty()) {
@@ -292,6 +293,11 @@ void ApplySuppressions(std::vector<store::FindingRow>& findings, const std::vect
     }
     active.push_back(&s);
   }
+  return active;
+}
+
+void ApplySuppressions(std::vector<store::FindingRow>& findings, const std::vector<const Suppression*>& active) {
+  if (active.empty()) return;
   for (auto& f : findings) {
     if (f.status == "ok") continue;
     for (const Suppression* s : active)
@@ -330,33 +336,52 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   record.started_at = FormatIso8601Utc(NowEpochSeconds());
   record.tool_version = options.tool_version;
   record.selection = options.selection.ToJson();
+  for (const Rule* r : selected) record.rules.emplace_back(r->id, r->Document());
+  const int64_t wall_now = options.wall_now_epoch != 0 ? options.wall_now_epoch : NowEpochSeconds();
+  const std::vector<const Suppression*> active = ActiveSuppressions(options.suppressions, wall_now, summary.expired);
+
+  // Findings stream into one write transaction as each rule finishes, so at
+  // most one rule's findings per worker are in memory; the evaluation becomes
+  // visible only when it commits (docs/rules.md, "Evaluation").
+  CA_TRY(auto writer, store->BeginEvaluation(scan_id, record.rules));
 
   // Workers: one read-only connection each, with the scan's views.
-  std::vector<std::vector<store::FindingRow>> results(selected.size());
   std::vector<double> durations(selected.size());
+  std::vector<std::pair<size_t, std::string>> rule_errors;  // (rule index, message)
   std::atomic<size_t> next{0}, done{0};
-  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::mutex mu;  // guards summary, rule_errors, fatal
   std::optional<Error> fatal;
+  auto set_fatal = [&](const Error& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!fatal) fatal = e;
+    stop = true;
+  };
   const auto views = collect::ViewsForSpecs(specs);
   auto worker = [&]() {
     auto conn = store::Store::Open(db_path, /*read_only=*/true);
     Status ready = conn ? (*conn)->CreateScanViews(scan_id, views, /*materialize=*/true) : Status(tl::unexpected(conn.error()));
     if (ready) ready = RegisterSqlFunctions((*conn)->handle(), &clock);
-    if (!ready) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!fatal) fatal = ready.error();
-      return;
-    }
-    for (size_t i; (i = next.fetch_add(1)) < selected.size();) {
+    if (!ready) return set_fatal(ready.error());
+    for (size_t i; !stop && (i = next.fetch_add(1)) < selected.size();) {
       auto rule_start = std::chrono::steady_clock::now();
       auto found = RunRule((*conn)->handle(), *selected[i], options.params, gaps, specs, scan->account_id);
       durations[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - rule_start).count();
-      if (found) {
-        results[i] = std::move(*found);
-      } else {
+      if (!found) return set_fatal(found.error());
+      ApplySuppressions(*found, active);
+      {
         std::lock_guard<std::mutex> lock(mu);
-        if (!fatal) fatal = found.error();
+        for (const auto& f : *found) {
+          if (f.status == "error" && f.resource.rfind("rule:", 0) == 0) rule_errors.emplace_back(i, selected[i]->id + ": " + f.reason);
+          if (!f.suppression.is_null()) {
+            ++summary.suppressed;
+            continue;
+          }
+          ++summary.by_status[f.status];
+          if (f.status == "alarm") ++summary.alarms_by_severity[f.severity];
+        }
       }
+      if (Status written = writer->AddFindings(*found, FormatIso8601Utc(NowEpochSeconds())); !written) return set_fatal(written.error());
       size_t d = ++done;
       if (options.on_progress) options.on_progress(d, selected.size());
     }
@@ -365,31 +390,15 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
-  if (fatal) return Fail(*fatal);
+  if (fatal) return Fail(*fatal);  // the writer rolls back: the previous findings stay
 
-  std::vector<store::FindingRow> findings;
-  for (size_t i = 0; i < selected.size(); ++i) {
-    record.rules.emplace_back(selected[i]->id, selected[i]->Document());
-    summary.rule_seconds.emplace_back(selected[i]->id, durations[i]);
-    for (auto& f : results[i]) {
-      if (f.status == "error" && f.resource.rfind("rule:", 0) == 0) summary.rule_errors.push_back(selected[i]->id + ": " + f.reason);
-      findings.push_back(std::move(f));
-    }
-  }
+  std::sort(rule_errors.begin(), rule_errors.end());  // in rule order, as selected
+  for (auto& [index, message] : rule_errors) summary.rule_errors.push_back(std::move(message));
+  for (size_t i = 0; i < selected.size(); ++i) summary.rule_seconds.emplace_back(selected[i]->id, durations[i]);
   std::sort(summary.rule_seconds.begin(), summary.rule_seconds.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  int64_t wall_now = options.wall_now_epoch != 0 ? options.wall_now_epoch : NowEpochSeconds();
-  ApplySuppressions(findings, options.suppressions, wall_now, summary.expired);
-  for (const auto& f : findings) {
-    if (!f.suppression.is_null()) {
-      ++summary.suppressed;
-      continue;
-    }
-    ++summary.by_status[f.status];
-    if (f.status == "alarm") ++summary.alarms_by_severity[f.severity];
-  }
   record.ended_at = FormatIso8601Utc(NowEpochSeconds());
   record.status = summary.rule_errors.empty() ? "complete" : "errors";
-  CA_TRY_STATUS(store->SaveEvaluation(scan_id, record, findings));
+  CA_TRY_STATUS(writer->Finish(record));
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }
