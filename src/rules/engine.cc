@@ -358,15 +358,23 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
     stop = true;
   };
   const auto views = collect::ViewsForSpecs(specs);
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   auto worker = [&]() {
+    auto setup_start = std::chrono::steady_clock::now();
     auto conn = store::Store::Open(db_path, /*read_only=*/true);
     Status ready = conn ? (*conn)->CreateScanViews(scan_id, views, /*materialize=*/true) : Status(tl::unexpected(conn.error()));
     if (ready) ready = RegisterSqlFunctions((*conn)->handle(), &clock);
     if (!ready) return set_fatal(ready.error());
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      summary.setup_seconds = std::max(summary.setup_seconds, since(setup_start));
+    }
     for (size_t i; !stop && (i = next.fetch_add(1)) < selected.size();) {
       auto rule_start = std::chrono::steady_clock::now();
       auto found = RunRule((*conn)->handle(), *selected[i], options.params, gaps, specs, scan->account_id);
-      durations[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - rule_start).count();
+      durations[i] = since(rule_start);
       if (!found) return set_fatal(found.error());
       ApplySuppressions(*found, active);
       {
@@ -381,7 +389,12 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
           if (f.status == "alarm") ++summary.alarms_by_severity[f.severity];
         }
       }
+      auto write_start = std::chrono::steady_clock::now();
       if (Status written = writer->AddFindings(*found, FormatIso8601Utc(NowEpochSeconds())); !written) return set_fatal(written.error());
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        summary.write_seconds += since(write_start);
+      }
       size_t d = ++done;
       if (options.on_progress) options.on_progress(d, selected.size());
     }
@@ -398,8 +411,10 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   std::sort(summary.rule_seconds.begin(), summary.rule_seconds.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   record.ended_at = FormatIso8601Utc(NowEpochSeconds());
   record.status = summary.rule_errors.empty() ? "complete" : "errors";
+  auto commit_start = std::chrono::steady_clock::now();
   CA_TRY_STATUS(writer->Finish(record));
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.write_seconds += since(commit_start);
+  summary.seconds = since(started);
   return summary;
 }
 

@@ -179,6 +179,11 @@ bool ProcessIsGone(const ProcessRecord& process) {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool read_only) {
+  // Memory statistics make every SQLite allocation take one process-wide
+  // mutex, which the rule evaluator's threads then fight over. Only possible
+  // before SQLite initializes (the first open); later it is a no-op.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   sqlite3* db = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_FULLMUTEX;
@@ -529,6 +534,13 @@ Status Store::CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& view
       sql += fmt::format(", {} AS {}", expr, QuoteIdent(c.name));
     }
     sql += fmt::format(" FROM resources WHERE scan_id = {} AND type = {}", scan_id, QuoteLiteral(v.table));
+    // Lookups by identity from correlated subqueries — `(SELECT ... FROM t
+    // WHERE t.arn = outer.x)`, the common way rules follow a reference — never
+    // get an automatic index (SQLite builds those only for join loops), so
+    // without these they scan the table once per outer row.
+    if (materialize)
+      for (const char* column : {"arn", "id", "name"})
+        sql += fmt::format("; CREATE INDEX temp.{} ON {}({})", QuoteIdent(fmt::format("{}__by_{}", v.table, column)), QuoteIdent(v.table), column);
     CA_TRY_STATUS(Exec(sql));
   }
   return {};
@@ -601,6 +613,13 @@ Result<std::unique_ptr<EvaluationWriter>> Store::BeginEvaluation(int64_t scan_id
                                                                  const std::vector<std::pair<std::string, Json>>& rules) {
   std::unique_ptr<EvaluationWriter> w(new EvaluationWriter(this, scan_id));
   w->store_lock_ = std::unique_lock<std::mutex>(mu_);
+  {
+    Statement cache(db_, "PRAGMA cache_size");
+    w->saved_cache_size_ = cache.ok() && cache.Step() == SQLITE_ROW ? sqlite3_column_int64(cache.get(), 0) : 0;
+  }
+  if (w->saved_cache_size_ != 0) {
+    CA_TRY_STATUS(Exec(fmt::format("PRAGMA cache_size = -{}", kEvaluationCacheKiB)));
+  }
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(SqliteError(db_, "BeginEvaluation"));
   w->open_ = true;
   {
@@ -630,6 +649,8 @@ Result<std::unique_ptr<EvaluationWriter>> Store::BeginEvaluation(int64_t scan_id
 EvaluationWriter::~EvaluationWriter() {
   sqlite3_finalize(insert_);
   if (open_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (saved_cache_size_ != 0)
+    sqlite3_exec(store_->db_, fmt::format("PRAGMA cache_size = {}", saved_cache_size_).c_str(), nullptr, nullptr, nullptr);
 }
 
 Status EvaluationWriter::Abort(const std::string& what) {

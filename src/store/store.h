@@ -147,6 +147,8 @@ struct ViewSpec {
 
 class Store;
 
+inline constexpr int64_t kEvaluationCacheKiB = 256 * 1024;
+
 // Writes one evaluation of a scan in one write transaction fed rule by rule,
 // so the findings never need to be in memory all at once (Store::
 // BeginEvaluation). Until Finish commits, nothing of it is visible to other
@@ -156,6 +158,10 @@ class Store;
 // it is finished or destroyed: other calls on the Store wait meanwhile, and
 // other processes writing to the file wait (busy timeout) or fail. Create and
 // destroy it on one thread; AddFindings may be called from any thread.
+// While open it raises the connection's page cache to kEvaluationCacheKiB:
+// finding ids are hashes, so the two indexes on them take each insert at a
+// random place, and with SQLite's default 2 MiB cache nearly every insert
+// reads and writes back a page (100k resources: 56 s of CPU instead of 24 s).
 class EvaluationWriter {
  public:
   ~EvaluationWriter();
@@ -178,6 +184,7 @@ class EvaluationWriter {
   std::unique_lock<std::mutex> store_lock_;  // the Store's mutex, held while open
   std::mutex add_mu_;
   sqlite3_stmt* insert_ = nullptr;
+  int64_t saved_cache_size_ = 0;  // PRAGMA cache_size to restore
   bool open_ = false;  // inside the transaction
 };
 
@@ -211,7 +218,8 @@ class Store {
   // typed columns.
   // `materialize`: TEMP tables instead of views — the JSON is extracted once
   // and SQLite can build automatic indexes for joins between types (the rule
-  // evaluator's choice: joins of views are nested loops over json_extract).
+  // evaluator's choice: joins of views are nested loops over json_extract),
+  // with indexes on arn, id and name for lookups from correlated subqueries.
   Status CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& views, bool materialize = false);
 
   // Runs read-only SQL; calls on_row for each row with column names and
