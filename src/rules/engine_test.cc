@@ -297,6 +297,57 @@ TEST_F(EvaluateTest, ReEvaluationReplacesOnlyTheEvaluatedRules) {
   EXPECT_EQ(evaluations, 2);
 }
 
+// Rules with more rows than one chunk (1024): a resource returned again with
+// a worse status replaces the row already written, one returned again with
+// the same status is dropped, and the counts say what the store holds.
+TEST_F(EvaluateTest, DuplicatesAcrossChunksKeepTheWorstStatus) {
+  Rule& dup = rules_.rules[1];
+  dup.query = R"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3200)
+    SELECT 'r' || CASE WHEN i <= 2500 THEN i ELSE i - 2500 END AS resource, 'global' AS region, '123456789012' AS account_id,
+           CASE WHEN i BETWEEN 2501 AND 3000 THEN 'alarm' ELSE 'ok' END AS status, 'n ' || i AS reason FROM n)";
+  EvalOptions options;
+  options.selection.ids = {dup.id};
+  auto summary = Evaluate(path_, scan_, rules_, SharedSpecs(), options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->by_status["alarm"], 500u);
+  EXPECT_EQ(summary->by_status["ok"], 2000u);
+  auto stored = Stored();
+  EXPECT_EQ(stored["custom.s3.bucket_named alarm"], 500);
+  EXPECT_EQ(stored["custom.s3.bucket_named ok"], 2000);
+  auto store = store::Store::Open(path_, /*read_only=*/true);
+  ASSERT_TRUE(store);
+  std::map<std::string, std::string> reasons;
+  ASSERT_TRUE((*store)->Query("SELECT resource, reason FROM findings WHERE resource IN ('r1', 'r600')",
+                              [&](const auto&, const std::vector<Json>& v) { reasons[v[0].get<std::string>()] = v[1].get<std::string>(); }));
+  EXPECT_EQ(reasons["r1"], "n 2501");   // the alarm replaced the ok written before
+  EXPECT_EQ(reasons["r600"], "n 600");  // the second ok was dropped
+  // The same as RunRule merges them in memory.
+  ASSERT_TRUE((*store)->CreateScanViews(scan_, collect::ViewsForSpecs(SharedSpecs())));
+  auto found = RunRule((*store)->handle(), dup, {}, {}, SharedSpecs(), "123456789012");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 2500u);
+  EXPECT_EQ(std::count_if(found->begin(), found->end(), [](const auto& f) { return f.status == "alarm"; }), 500);
+}
+
+// A query that fails after some chunks were written leaves one error finding
+// for the rule, and only that is counted.
+TEST_F(EvaluateTest, QueryFailingHalfWayLeavesOneErrorFinding) {
+  Rule& failing = rules_.rules[1];
+  failing.query = R"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+    SELECT 'r' || i AS resource, 'global' AS region, '123456789012' AS account_id, 'ok' AS status,
+           CASE WHEN i < 2500 THEN 'fine' ELSE arn_part('arn:aws:s3:::b', 'nope') END AS reason FROM n)";
+  auto summary = Evaluate(path_, scan_, rules_, SharedSpecs(), EvalOptions{});
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->by_status["error"], 1u);
+  EXPECT_EQ(summary->by_status["ok"], 10u);  // the versioning rule's
+  ASSERT_EQ(summary->rule_errors.size(), 1u);
+  EXPECT_NE(summary->rule_errors[0].find("custom.s3.bucket_named: the rule's query failed"), std::string::npos)
+      << summary->rule_errors[0];
+  auto stored = Stored();
+  EXPECT_EQ(stored["custom.s3.bucket_named error"], 1);
+  EXPECT_EQ(stored.count("custom.s3.bucket_named ok"), 0u);
+}
+
 // The evaluation process is killed (-9) after the first rule's findings went
 // into the transaction: nothing of the new evaluation is visible, the previous
 // one is intact, and the store is writable again.

@@ -695,6 +695,17 @@ Status EvaluationWriter::AddFindings(const std::vector<FindingRow>& findings, co
   return {};
 }
 
+Status EvaluationWriter::RemoveFindings(const std::string& rule_id) {
+  std::lock_guard<std::mutex> lock(add_mu_);
+  if (!open_) return MakeError(ErrorCode::kInternal, "RemoveFindings: the evaluation was already finished or rolled back");
+  Statement del(store_->db_, "DELETE FROM findings WHERE scan_id=? AND rule_id=?");
+  if (!del.ok()) return Abort("SaveEvaluation");
+  del.Bind(1, scan_id_);
+  del.Bind(2, rule_id);
+  if (del.Step() != SQLITE_DONE) return Abort("SaveEvaluation");
+  return {};
+}
+
 Status EvaluationWriter::Finish(const EvaluationRecord& record) {
   std::lock_guard<std::mutex> lock(add_mu_);
   if (!open_) return MakeError(ErrorCode::kInternal, "Finish: the evaluation was already finished or rolled back");

@@ -168,8 +168,12 @@ class EvaluationWriter {
   EvaluationWriter(const EvaluationWriter&) = delete;
   EvaluationWriter& operator=(const EvaluationWriter&) = delete;
 
-  // Inserts findings (a rule's, typically); `evaluated_at` stamps them.
+  // Inserts findings; `evaluated_at` stamps them. A finding whose id was
+  // already added replaces it.
   Status AddFindings(const std::vector<FindingRow>& findings, const std::string& evaluated_at);
+  // Takes back the findings of `rule_id` added so far (a rule that failed
+  // half-way).
+  Status RemoveFindings(const std::string& rule_id);
   // Records the evaluations row (record.rules is not used: Begin stored them)
   // and commits. After an error the writer is rolled back and unusable.
   Status Finish(const EvaluationRecord& record);
