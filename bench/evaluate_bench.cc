@@ -139,6 +139,10 @@ int main(int argc, char** argv) {
               summary->rules, static_cast<size_t>(threads), summary->seconds, findings,
               summary->by_status.count("alarm") ? summary->by_status.at("alarm") : 0, summary->rule_errors.size(), PeakRssMiB(),
               rss_before);
+  double rules_s = 0;
+  for (const auto& [id, s] : summary->rule_seconds) rules_s += s;
+  std::printf("  materialized tables %.1f s (slowest worker), rule queries %.1f s (sum over rules), storing findings %.1f s (sum)\n",
+              summary->setup_seconds, rules_s, summary->write_seconds);
   for (const auto& e : summary->rule_errors) std::printf("  rule error: %s\n", e.c_str());
   std::printf("slowest rules:\n");
   for (size_t i = 0; i < summary->rule_seconds.size() && i < 15; ++i)

@@ -168,11 +168,6 @@ void PrintIndented(const std::string& label, const std::string& text) {
   }
 }
 
-int SeverityRank(const std::string& s) {
-  auto sev = rules::ParseSeverity(s);
-  return sev ? static_cast<int>(*sev) : 0;
-}
-
 }  // namespace
 
 std::optional<int> RuleCommands::Run() {
@@ -321,23 +316,35 @@ std::optional<int> RuleCommands::Run() {
       std::cout << DumpPythonJson(j, 2) << "\n";
       return 0;
     }
-    // The worst alarms first, then the totals.
+    // The worst alarms first, then the totals. Only the rows shown are read:
+    // a large scan's findings do not fit in memory.
     auto store = store::Store::Open(f.db, /*read_only=*/true);
     if (!store) return ReportError(store.error());
-    auto findings = (*store)->ListFindings(scan_id);
-    if (!findings) return ReportError(findings.error());
-    std::set<std::string> selected;
+    auto quote = [](const std::string& text) {
+      std::string out = "'";
+      for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+      return out + "'";
+    };
+    std::string selected, rank = "CASE severity";
     for (const auto& r : loaded->rules.rules)
-      if (options.selection.Matches(r)) selected.insert(r.id);
-    std::vector<const store::FindingRow*> alarms;
-    for (const auto& fr : *findings)
-      if (fr.status == "alarm" && fr.suppression.is_null() && selected.count(fr.rule_id)) alarms.push_back(&fr);
-    std::stable_sort(alarms.begin(), alarms.end(), [](const auto* a, const auto* b) { return SeverityRank(a->severity) > SeverityRank(b->severity); });
+      if (options.selection.Matches(r)) selected += (selected.empty() ? "" : ",") + quote(r.id);
+    for (auto sev : {rules::Severity::kInformational, rules::Severity::kLow, rules::Severity::kMedium, rules::Severity::kHigh,
+                     rules::Severity::kCritical})
+      rank += fmt::format(" WHEN {} THEN {}", quote(std::string(rules::SeverityName(sev))), static_cast<int>(sev));
+    rank += " ELSE 0 END";
     const size_t kShown = 25;
-    for (size_t i = 0; i < alarms.size() && i < kShown; ++i)
-      std::printf("%-8s %-50s %s\n         %s\n", alarms[i]->severity.c_str(), alarms[i]->rule_id.c_str(), alarms[i]->resource.c_str(),
-                  alarms[i]->reason.c_str());
-    if (alarms.size() > kShown) std::printf("... and %zu more alarms (cloudaudit query --db %s \"select * from findings\")\n", alarms.size() - kShown, f.db.c_str());
+    auto shown = (*store)->Query(
+        fmt::format("SELECT severity, rule_id, resource, reason FROM findings WHERE scan_id = {} AND status = 'alarm' "
+                    "AND suppression IS NULL AND rule_id IN ({}) ORDER BY {} DESC, rule_id, resource LIMIT {}",
+                    scan_id, selected, rank, kShown),
+        [&](const auto&, const std::vector<Json>& v) {
+          std::printf("%-8s %-50s %s\n         %s\n", v[0].get<std::string>().c_str(), v[1].get<std::string>().c_str(),
+                      v[2].get<std::string>().c_str(), v[3].get<std::string>().c_str());
+        });
+    if (!shown) return ReportError(shown.error());
+    // The unsuppressed alarms of the selected rules, as the evaluation counted them.
+    const size_t alarms = summary->by_status.count("alarm") ? summary->by_status.at("alarm") : 0;
+    if (alarms > kShown) std::printf("... and %zu more alarms (cloudaudit query --db %s \"select * from findings\")\n", alarms - kShown, f.db.c_str());
     auto count = [&](const char* k) { return summary->by_status.count(k) ? summary->by_status.at(k) : 0; };
     std::printf("\nScan %lld: %zu rules in %.2f s — %zu alarm, %zu ok, %zu skip, %zu error, %zu suppressed\n",
                 static_cast<long long>(summary->scan_id), summary->rules, summary->seconds, count("alarm"), count("ok"), count("skip"),

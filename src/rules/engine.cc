@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -164,28 +165,42 @@ Result<std::pair<std::string, Json>> ParseParamAssignment(const std::string& tex
   return std::make_pair(name, parsed ? *parsed : Json(value));
 }
 
-Result<std::vector<store::FindingRow>> RunRule(sqlite3* db, const Rule& rule, const ParamOverrides& overrides,
-                                               const std::vector<store::Gap>& gaps, const collect::SpecSet& specs,
-                                               const std::string& account_id) {
-  std::vector<store::FindingRow> rows;
-  auto make = [&](std::string resource, std::string region, std::string account, std::string status, std::string reason) {
-    store::FindingRow f;
-    f.rule_id = rule.id;
-    f.service = rule.service;
-    f.severity = std::string(SeverityName(rule.severity));
-    f.account_id = std::move(account);
-    f.region = std::move(region);
-    f.resource = std::move(resource);
-    f.status = std::move(status);
-    f.reason = std::move(reason);
-    return f;
-  };
+namespace {
 
+store::FindingRow MakeFinding(const Rule& rule, std::string resource, std::string region, std::string account, std::string status,
+                              std::string reason) {
+  store::FindingRow f;
+  f.rule_id = rule.id;
+  f.service = rule.service;
+  f.severity = std::string(SeverityName(rule.severity));
+  f.account_id = std::move(account);
+  f.region = std::move(region);
+  f.resource = std::move(resource);
+  f.status = std::move(status);
+  f.reason = std::move(reason);
+  return f;
+}
+
+// The one finding that stands for a rule that could not run.
+store::FindingRow RuleErrorFinding(const Rule& rule, const std::string& account_id, std::string reason) {
+  store::FindingRow f = MakeFinding(rule, "rule:" + rule.id, "global", account_id, "error", std::move(reason));
+  f.finding_id = FindingId(rule.id, f.account_id, f.region, f.resource);
+  return f;
+}
+
+// Runs one rule and hands its findings to `sink` at most `chunk_rows` at a
+// time, so that a rule over a million resources needs no more memory than a
+// chunk: statuses checked, gaps applied, finding ids set; duplicates are NOT
+// merged (the caller does). Returns the reason when the query does not
+// compile or fails at run time — possibly after some chunks were handed over,
+// which the caller then discards. An error from `sink` stops it and is returned.
+Result<std::optional<std::string>> StreamRule(sqlite3* db, const Rule& rule, const ParamOverrides& overrides,
+                                              const std::vector<store::Gap>& gaps, const collect::SpecSet& specs,
+                                              const std::string& account_id, size_t chunk_rows,
+                                              const std::function<Status(std::vector<store::FindingRow>&)>& sink) {
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, rule.query.c_str(), static_cast<int>(rule.query.size()), &raw, nullptr) != SQLITE_OK || raw == nullptr) {
-    rows.push_back(make("rule:" + rule.id, "global", account_id, "error", fmt::format("the rule's query does not compile: {}", sqlite3_errmsg(db))));
-    return rows;
-  }
+  if (sqlite3_prepare_v2(db, rule.query.c_str(), static_cast<int>(rule.query.size()), &raw, nullptr) != SQLITE_OK || raw == nullptr)
+    return std::optional<std::string>(fmt::format("the rule's query does not compile: {}", sqlite3_errmsg(db)));
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
   for (const auto& p : rule.params) {
     const Json* value = &p.default_value;
@@ -194,6 +209,45 @@ Result<std::vector<store::FindingRow>> RunRule(sqlite3* db, const Rule& rule, co
     int index = sqlite3_bind_parameter_index(raw, (":" + p.name).c_str());
     if (index > 0) CA_TRY_STATUS(BindJson(raw, index, *value));
   }
+
+  // Collection gaps of the tables the rule reads.
+  std::vector<std::string> deps = TablesReferenced(rule.query, specs);
+  deps.push_back(rule.resource_table);
+  deps.insert(deps.end(), rule.depends.begin(), rule.depends.end());
+  struct RuleGap {
+    const store::Gap* gap;
+    bool global;
+    std::string reason;
+  };
+  std::vector<RuleGap> rule_gaps;
+  for (const auto& g : gaps) {
+    if (std::find(deps.begin(), deps.end(), g.type) == deps.end()) continue;
+    const collect::ResourceSpec* spec = specs.Find(g.type);
+    rule_gaps.push_back({&g, spec != nullptr && spec->scope == collect::Scope::kGlobal, GapReason(g)});
+  }
+  // Gaps from `first` on; the last that applies gives the reason.
+  auto apply_gaps = [&](store::FindingRow& f, size_t first) {
+    for (size_t i = first; i < rule_gaps.size(); ++i) {
+      const RuleGap& rg = rule_gaps[i];
+      const store::Gap& g = *rg.gap;
+      const bool applies = g.resource.empty() ? (rg.global || f.region == g.region || f.region == "global")
+                                              : GapNamesResource(g.resource, f.resource);
+      if (!applies) continue;
+      f.status = "skip";
+      f.reason = rg.reason;
+      f.remediation_cli.clear();
+    }
+  };
+
+  std::vector<store::FindingRow> chunk;
+  auto emit = [&](store::FindingRow f) -> Status {
+    f.finding_id = FindingId(rule.id, f.account_id, f.region, f.resource);
+    chunk.push_back(std::move(f));
+    if (chunk.size() < chunk_rows) return {};
+    Status s = sink(chunk);
+    chunk.clear();
+    return s;
+  };
 
   int n = sqlite3_column_count(raw);
   std::vector<std::string> names;
@@ -206,8 +260,8 @@ Result<std::vector<store::FindingRow>> RunRule(sqlite3* db, const Rule& rule, co
             c_account = col("account_id"), c_name = col("resource_name"), c_evidence = col("evidence");
   int rc;
   while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    store::FindingRow f = make(ColumnString(raw, c_resource), ColumnString(raw, c_region), ColumnString(raw, c_account),
-                               ColumnString(raw, c_status), ColumnString(raw, c_reason));
+    store::FindingRow f = MakeFinding(rule, ColumnString(raw, c_resource), ColumnString(raw, c_region), ColumnString(raw, c_account),
+                                      ColumnString(raw, c_status), ColumnString(raw, c_reason));
     f.resource_name = ColumnString(raw, c_name);
     f.evidence = ColumnString(raw, c_evidence);
     if (f.account_id.empty()) f.account_id = account_id;
@@ -226,49 +280,44 @@ Result<std::vector<store::FindingRow>> RunRule(sqlite3* db, const Rule& rule, co
       for (int i = 0; i < n; ++i) values[names[static_cast<size_t>(i)]] = ColumnString(raw, i);
       f.remediation_cli = FillTemplate(rule.remediation.cli, values);
     }
-    rows.push_back(std::move(f));
+    apply_gaps(f, 0);
+    CA_TRY_STATUS(emit(std::move(f)));
   }
-  if (rc != SQLITE_DONE) {
-    rows.clear();
-    rows.push_back(make("rule:" + rule.id, "global", account_id, "error", fmt::format("the rule's query failed: {}", sqlite3_errmsg(db))));
-    return rows;
-  }
+  if (rc != SQLITE_DONE) return std::optional<std::string>(fmt::format("the rule's query failed: {}", sqlite3_errmsg(db)));
 
-  // Collection gaps of the tables the rule reads.
-  std::vector<std::string> deps = TablesReferenced(rule.query, specs);
-  deps.push_back(rule.resource_table);
-  deps.insert(deps.end(), rule.depends.begin(), rule.depends.end());
-  for (const auto& g : gaps) {
-    if (std::find(deps.begin(), deps.end(), g.type) == deps.end()) continue;
-    const collect::ResourceSpec* spec = specs.Find(g.type);
-    bool global = spec != nullptr && spec->scope == collect::Scope::kGlobal;
-    std::string reason = GapReason(g);
-    if (g.resource.empty()) {
-      for (auto& f : rows)
-        if (global || f.region == g.region || f.region == "global") {
-          f.status = "skip";
-          f.reason = reason;
-          f.remediation_cli.clear();
-        }
-      rows.push_back(make(fmt::format("{}/{}", g.type, global ? "global" : g.region), global ? "global" : g.region, account_id,
-                          "skip", reason));
-      rows.back().resource_name = fmt::format("all {} resources", g.type);
-    } else {
-      for (auto& f : rows)
-        if (GapNamesResource(g.resource, f.resource)) {
-          f.status = "skip";
-          f.reason = reason;
-          f.remediation_cli.clear();
-        }
-    }
+  // A failed listing says so even when nothing was listed (and the gaps
+  // after it apply to that row too).
+  for (size_t i = 0; i < rule_gaps.size(); ++i) {
+    const store::Gap& g = *rule_gaps[i].gap;
+    if (!g.resource.empty()) continue;
+    const std::string region = rule_gaps[i].global ? "global" : g.region;
+    store::FindingRow f = MakeFinding(rule, fmt::format("{}/{}", g.type, region), region, account_id, "skip", rule_gaps[i].reason);
+    f.resource_name = fmt::format("all {} resources", g.type);
+    apply_gaps(f, i + 1);
+    CA_TRY_STATUS(emit(std::move(f)));
   }
+  if (!chunk.empty()) CA_TRY_STATUS(sink(chunk));
+  return std::optional<std::string>();
+}
+
+}  // namespace
+
+Result<std::vector<store::FindingRow>> RunRule(sqlite3* db, const Rule& rule, const ParamOverrides& overrides,
+                                               const std::vector<store::Gap>& gaps, const collect::SpecSet& specs,
+                                               const std::string& account_id) {
+  std::vector<store::FindingRow> rows;
+  CA_TRY(std::optional<std::string> failure,
+         StreamRule(db, rule, overrides, gaps, specs, account_id, 4096, [&](std::vector<store::FindingRow>& chunk) -> Status {
+           for (auto& f : chunk) rows.push_back(std::move(f));
+           return {};
+         }));
+  if (failure) return std::vector<store::FindingRow>{RuleErrorFinding(rule, account_id, std::move(*failure))};
 
   // One finding per resource: a rule that returns a resource twice keeps the
   // worst status (tests flag the duplicate).
   std::map<std::string, size_t> seen;
   std::vector<store::FindingRow> unique;
   for (auto& f : rows) {
-    f.finding_id = FindingId(rule.id, f.account_id, f.region, f.resource);
     auto [it, inserted] = seen.emplace(f.finding_id, unique.size());
     if (inserted) unique.push_back(std::move(f));
     else if (StatusRank(f.status) > StatusRank(unique[it->second].status)) unique[it->second] = std::move(f);
@@ -278,8 +327,9 @@ Result<std::vector<store::FindingRow>> RunRule(sqlite3* db, const Rule& rule, co
 
 namespace {
 
-void ApplySuppressions(std::vector<store::FindingRow>& findings, const std::vector<Suppression>& suppressions, int64_t now,
-                       std::vector<Suppression>& expired) {
+// The suppressions still in force at `now`; expired ones go to `expired`.
+std::vector<const Suppression*> ActiveSuppressions(const std::vector<Suppression>& suppressions, int64_t now,
+                                                   std::vector<Suppression>& expired) {
   std::vector<const Suppression*> active;
   for (const auto& s : suppressions) {
     if (!s.expires.empty()) {
@@ -292,15 +342,91 @@ void ApplySuppressions(std::vector<store::FindingRow>& findings, const std::vect
     }
     active.push_back(&s);
   }
-  for (auto& f : findings) {
-    if (f.status == "ok") continue;
-    for (const Suppression* s : active)
-      if (Glob(s->rule, f.rule_id) && Glob(s->resource, f.resource)) {
-        f.suppression = s->ToJson();
-        break;
-      }
-  }
+  return active;
 }
+
+// The first active suppression that covers `f` (ok findings are never
+// suppressed), as JSON; null when none does.
+Json SuppressionFor(const store::FindingRow& f, const std::vector<const Suppression*>& active) {
+  if (f.status == "ok") return Json();
+  for (const Suppression* s : active)
+    if (Glob(s->rule, f.rule_id) && Glob(s->resource, f.resource)) return s->ToJson();
+  return Json();
+}
+
+constexpr const char* kStatusByRank[] = {"ok", "skip", "error", "alarm"};  // StatusRank's inverse
+
+// One rule's findings on their way into the store during Evaluate, a chunk at
+// a time: merges duplicates as RunRule does (the worst status wins; a row
+// written earlier is replaced in the store), applies suppressions and keeps
+// the rule's counts, which go into the summary only once the rule is done.
+class RuleFindingsWriter {
+ public:
+  RuleFindingsWriter(const Rule& rule, store::EvaluationWriter& writer, const std::vector<const Suppression*>& active)
+      : rule_(rule), writer_(writer), active_(active) {}
+
+  Status Add(std::vector<store::FindingRow>& chunk) {
+    std::vector<store::FindingRow> keep;
+    keep.reserve(chunk.size());
+    for (auto& f : chunk) {
+      const int rank = StatusRank(f.status);
+      auto [it, inserted] = seen_.try_emplace(f.finding_id, Seen{rank, false});
+      if (!inserted) {
+        if (rank <= it->second.rank) continue;
+        Count(it->second, -1);
+        it->second.rank = rank;
+      }
+      f.suppression = SuppressionFor(f, active_);
+      it->second.suppressed = !f.suppression.is_null();
+      Count(it->second, +1);
+      if (inserted && f.status == "error" && f.resource.rfind("rule:", 0) == 0) errors_.push_back(rule_.id + ": " + f.reason);
+      keep.push_back(std::move(f));
+    }
+    auto start = std::chrono::steady_clock::now();
+    Status written = writer_.AddFindings(keep, FormatIso8601Utc(NowEpochSeconds()));
+    write_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return written;
+  }
+
+  // The rule failed after some chunks: take them back, forget their counts.
+  Status Discard() {
+    seen_.clear();
+    std::fill(std::begin(by_status_), std::end(by_status_), size_t{0});
+    alarms_ = 0;
+    suppressed_ = 0;
+    errors_.clear();
+    return writer_.RemoveFindings(rule_.id);
+  }
+
+  void AddTo(EvalSummary& summary, std::vector<std::string>& errors) const {
+    for (int rank = 0; rank < 4; ++rank)
+      if (by_status_[rank] > 0) summary.by_status[kStatusByRank[rank]] += by_status_[rank];
+    if (alarms_ > 0) summary.alarms_by_severity[std::string(SeverityName(rule_.severity))] += alarms_;
+    summary.suppressed += suppressed_;
+    errors.insert(errors.end(), errors_.begin(), errors_.end());
+  }
+  double write_seconds() const { return write_seconds_; }
+
+ private:
+  struct Seen {
+    int rank;
+    bool suppressed;
+  };
+  void Count(const Seen& s, int delta) {
+    if (s.suppressed) suppressed_ += static_cast<size_t>(delta);
+    else by_status_[s.rank] += static_cast<size_t>(delta);
+    if (!s.suppressed && s.rank == 3) alarms_ += static_cast<size_t>(delta);
+  }
+
+  const Rule& rule_;
+  store::EvaluationWriter& writer_;
+  const std::vector<const Suppression*>& active_;
+  std::unordered_map<std::string, Seen> seen_;  // finding id -> what was written
+  size_t by_status_[4] = {0, 0, 0, 0};          // unsuppressed, by rank
+  size_t alarms_ = 0, suppressed_ = 0;
+  std::vector<std::string> errors_;
+  double write_seconds_ = 0;
+};
 
 }  // namespace
 
@@ -330,32 +456,63 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   record.started_at = FormatIso8601Utc(NowEpochSeconds());
   record.tool_version = options.tool_version;
   record.selection = options.selection.ToJson();
+  for (const Rule* r : selected) record.rules.emplace_back(r->id, r->Document());
+  const int64_t wall_now = options.wall_now_epoch != 0 ? options.wall_now_epoch : NowEpochSeconds();
+  const std::vector<const Suppression*> active = ActiveSuppressions(options.suppressions, wall_now, summary.expired);
+
+  // Findings stream into one write transaction a chunk at a time as the rules
+  // run, so memory does not grow with the inventory; the evaluation becomes
+  // visible only when it commits (docs/rules.md, "Evaluation").
+  constexpr size_t kChunkRows = 1024;
+  CA_TRY(auto writer, store->BeginEvaluation(scan_id, record.rules));
 
   // Workers: one read-only connection each, with the scan's views.
-  std::vector<std::vector<store::FindingRow>> results(selected.size());
   std::vector<double> durations(selected.size());
+  std::vector<std::pair<size_t, std::string>> rule_errors;  // (rule index, message)
   std::atomic<size_t> next{0}, done{0};
-  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::mutex mu;  // guards summary, rule_errors, fatal
   std::optional<Error> fatal;
+  auto set_fatal = [&](const Error& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!fatal) fatal = e;
+    stop = true;
+  };
   const auto views = collect::ViewsForSpecs(specs);
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   auto worker = [&]() {
+    auto setup_start = std::chrono::steady_clock::now();
     auto conn = store::Store::Open(db_path, /*read_only=*/true);
     Status ready = conn ? (*conn)->CreateScanViews(scan_id, views, /*materialize=*/true) : Status(tl::unexpected(conn.error()));
     if (ready) ready = RegisterSqlFunctions((*conn)->handle(), &clock);
-    if (!ready) {
+    if (!ready) return set_fatal(ready.error());
+    {
       std::lock_guard<std::mutex> lock(mu);
-      if (!fatal) fatal = ready.error();
-      return;
+      summary.setup_seconds = std::max(summary.setup_seconds, since(setup_start));
     }
-    for (size_t i; (i = next.fetch_add(1)) < selected.size();) {
+    for (size_t i; !stop && (i = next.fetch_add(1)) < selected.size();) {
+      const Rule& rule = *selected[i];
       auto rule_start = std::chrono::steady_clock::now();
-      auto found = RunRule((*conn)->handle(), *selected[i], options.params, gaps, specs, scan->account_id);
-      durations[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - rule_start).count();
-      if (found) {
-        results[i] = std::move(*found);
-      } else {
+      RuleFindingsWriter out(rule, *writer, active);
+      auto sink = [&](std::vector<store::FindingRow>& chunk) { return out.Add(chunk); };
+      auto failure = StreamRule((*conn)->handle(), rule, options.params, gaps, specs, scan->account_id, kChunkRows, sink);
+      if (failure && *failure) {
+        // One error finding stands for the rule, as RunRule returns it.
+        std::vector<store::FindingRow> error{RuleErrorFinding(rule, scan->account_id, std::move(**failure))};
+        Status replaced = out.Discard();
+        if (replaced) replaced = out.Add(error);
+        if (!replaced) failure = Result<std::optional<std::string>>(tl::unexpected(replaced.error()));
+      }
+      if (!failure) return set_fatal(failure.error());
+      durations[i] = since(rule_start) - out.write_seconds();
+      {
         std::lock_guard<std::mutex> lock(mu);
-        if (!fatal) fatal = found.error();
+        std::vector<std::string> errors;
+        out.AddTo(summary, errors);
+        for (auto& e : errors) rule_errors.emplace_back(i, std::move(e));
+        summary.write_seconds += out.write_seconds();
       }
       size_t d = ++done;
       if (options.on_progress) options.on_progress(d, selected.size());
@@ -365,32 +522,18 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
-  if (fatal) return Fail(*fatal);
+  if (fatal) return Fail(*fatal);  // the writer rolls back: the previous findings stay
 
-  std::vector<store::FindingRow> findings;
-  for (size_t i = 0; i < selected.size(); ++i) {
-    record.rules.emplace_back(selected[i]->id, selected[i]->Document());
-    summary.rule_seconds.emplace_back(selected[i]->id, durations[i]);
-    for (auto& f : results[i]) {
-      if (f.status == "error" && f.resource.rfind("rule:", 0) == 0) summary.rule_errors.push_back(selected[i]->id + ": " + f.reason);
-      findings.push_back(std::move(f));
-    }
-  }
+  std::sort(rule_errors.begin(), rule_errors.end());  // in rule order, as selected
+  for (auto& [index, message] : rule_errors) summary.rule_errors.push_back(std::move(message));
+  for (size_t i = 0; i < selected.size(); ++i) summary.rule_seconds.emplace_back(selected[i]->id, durations[i]);
   std::sort(summary.rule_seconds.begin(), summary.rule_seconds.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  int64_t wall_now = options.wall_now_epoch != 0 ? options.wall_now_epoch : NowEpochSeconds();
-  ApplySuppressions(findings, options.suppressions, wall_now, summary.expired);
-  for (const auto& f : findings) {
-    if (!f.suppression.is_null()) {
-      ++summary.suppressed;
-      continue;
-    }
-    ++summary.by_status[f.status];
-    if (f.status == "alarm") ++summary.alarms_by_severity[f.severity];
-  }
   record.ended_at = FormatIso8601Utc(NowEpochSeconds());
   record.status = summary.rule_errors.empty() ? "complete" : "errors";
-  CA_TRY_STATUS(store->SaveEvaluation(scan_id, record, findings));
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto commit_start = std::chrono::steady_clock::now();
+  CA_TRY_STATUS(writer->Finish(record));
+  summary.write_seconds += since(commit_start);
+  summary.seconds = since(started);
   return summary;
 }
 

@@ -87,6 +87,8 @@ struct EvalSummary {
   std::vector<std::string> rule_errors;               // "rule id: message"
   std::vector<Suppression> expired;                   // suppressions past their date
   std::vector<std::pair<std::string, double>> rule_seconds;  // time per rule, slowest first
+  double setup_seconds = 0;  // workers' materialized tables (the slowest worker)
+  double write_seconds = 0;  // storing findings, summed over workers, and the commit
   double seconds = 0;
 };
 

@@ -1,6 +1,11 @@
 #include "rules/engine.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -193,6 +198,197 @@ TEST(Fixtures, PassAndFailAreReported) {
   report = RunRuleTests({&*rule}, SharedSpecs());
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_NE(report.failures[0].message.find("expected alarm for arn:aws:s3:::good, got ok"), std::string::npos);
+}
+
+// A store file with one scan of `buckets` (name -> versioned), for Evaluate.
+class EvaluateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("cloudaudit-evaluate-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "store.db").string();
+    auto store = store::Store::Open(path_);
+    ASSERT_TRUE(store) << store.error().ToString();
+    store::ScanInfo info;
+    info.account_id = "123456789012";
+    info.started_at = "2026-06-01T00:00:00Z";
+    info.tool_version = "test";
+    scan_ = *(*store)->BeginScan(info);
+    std::vector<store::ResourceRow> rows;
+    for (int i = 0; i < 40; ++i) rows.push_back(Bucket("b" + std::to_string(i), i % 4 == 0));
+    ASSERT_TRUE((*store)->AddResources(scan_, rows));
+    ASSERT_TRUE((*store)->FinishScan(scan_, "complete", "123456789012", {"us-east-1"}));
+    // Two rules over the same buckets: versioning (10 ok, 30 alarm) and one
+    // that is all ok.
+    auto versioning = ParseRuleYaml(kRule, "t.yaml");
+    ASSERT_TRUE(versioning) << versioning.error().ToString();
+    rules_.rules.push_back(*versioning);
+    Rule named = *versioning;
+    named.id = "custom.s3.bucket_named";
+    named.query = "SELECT arn AS resource, region, account_id, 'ok' AS status, 'named ' || name AS reason FROM aws_s3_bucket";
+    named.remediation.cli.clear();
+    rules_.rules.push_back(named);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Stored findings: "rule status" -> count, and the number of evaluations.
+  std::map<std::string, int64_t> Stored(int64_t* evaluations = nullptr) {
+    auto store = store::Store::Open(path_, /*read_only=*/true);
+    EXPECT_TRUE(store) << store.error().ToString();
+    std::map<std::string, int64_t> out;
+    EXPECT_TRUE((*store)->Query(
+        "SELECT rule_id || ' ' || status || CASE WHEN suppression IS NULL THEN '' ELSE ' suppressed' END, count(*) "
+        "FROM findings GROUP BY 1",
+        [&](const auto&, const std::vector<Json>& v) { out[v[0].get<std::string>()] = v[1].get<int64_t>(); }));
+    if (evaluations != nullptr) {
+      EXPECT_TRUE((*store)->Query("SELECT count(*) FROM evaluations WHERE status = 'complete'",
+                                  [&](const auto&, const std::vector<Json>& v) { *evaluations = v[0].get<int64_t>(); }));
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  int64_t scan_ = 0;
+  RuleSet rules_;
+};
+
+TEST_F(EvaluateTest, StreamsFindingsAndCountsThem) {
+  EvalOptions options;
+  options.threads = 2;
+  options.suppressions = {Suppression{"custom.s3.bucket_versioning", "arn:aws:s3:::b1?", "legacy", "team", "", "s.yaml", 1},
+                          Suppression{"*", "*", "expired", "team", "2020-01-01", "s.yaml", 2}};
+  auto summary = Evaluate(path_, scan_, rules_, SharedSpecs(), options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->rules, 2u);
+  // b10..b19 are suppressed; of them b12 and b16 are versioned (ok: never suppressed).
+  EXPECT_EQ(summary->suppressed, 8u);
+  EXPECT_EQ(summary->by_status["alarm"], 22u);
+  EXPECT_EQ(summary->by_status["ok"], 50u);
+  EXPECT_EQ(summary->alarms_by_severity["low"], 22u);
+  ASSERT_EQ(summary->expired.size(), 1u);
+  EXPECT_EQ(summary->rule_seconds.size(), 2u);
+  int64_t evaluations = 0;
+  auto stored = Stored(&evaluations);
+  EXPECT_EQ(stored["custom.s3.bucket_versioning alarm"], 22);
+  EXPECT_EQ(stored["custom.s3.bucket_versioning alarm suppressed"], 8);
+  EXPECT_EQ(stored["custom.s3.bucket_versioning ok"], 10);
+  EXPECT_EQ(stored["custom.s3.bucket_named ok"], 40);
+  EXPECT_EQ(evaluations, 1);
+}
+
+TEST_F(EvaluateTest, ReEvaluationReplacesOnlyTheEvaluatedRules) {
+  ASSERT_TRUE(Evaluate(path_, scan_, rules_, SharedSpecs(), EvalOptions{}));
+  // The named rule now says alarm; re-evaluate only it.
+  rules_.rules[1].query = "SELECT arn AS resource, region, account_id, 'alarm' AS status, 'r' AS reason FROM aws_s3_bucket";
+  EvalOptions options;
+  options.selection.ids = {"custom.s3.bucket_named"};
+  auto summary = Evaluate(path_, scan_, rules_, SharedSpecs(), options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->by_status["alarm"], 40u);
+  EXPECT_EQ(summary->by_status.count("ok"), 0u);
+  int64_t evaluations = 0;
+  auto stored = Stored(&evaluations);
+  EXPECT_EQ(stored["custom.s3.bucket_versioning alarm"], 30);  // untouched
+  EXPECT_EQ(stored["custom.s3.bucket_named alarm"], 40);
+  EXPECT_EQ(stored.count("custom.s3.bucket_named ok"), 0u);
+  EXPECT_EQ(evaluations, 2);
+}
+
+// Rules with more rows than one chunk (1024): a resource returned again with
+// a worse status replaces the row already written, one returned again with
+// the same status is dropped, and the counts say what the store holds.
+TEST_F(EvaluateTest, DuplicatesAcrossChunksKeepTheWorstStatus) {
+  Rule& dup = rules_.rules[1];
+  dup.query = R"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3200)
+    SELECT 'r' || CASE WHEN i <= 2500 THEN i ELSE i - 2500 END AS resource, 'global' AS region, '123456789012' AS account_id,
+           CASE WHEN i BETWEEN 2501 AND 3000 THEN 'alarm' ELSE 'ok' END AS status, 'n ' || i AS reason FROM n)";
+  EvalOptions options;
+  options.selection.ids = {dup.id};
+  auto summary = Evaluate(path_, scan_, rules_, SharedSpecs(), options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->by_status["alarm"], 500u);
+  EXPECT_EQ(summary->by_status["ok"], 2000u);
+  auto stored = Stored();
+  EXPECT_EQ(stored["custom.s3.bucket_named alarm"], 500);
+  EXPECT_EQ(stored["custom.s3.bucket_named ok"], 2000);
+  auto store = store::Store::Open(path_, /*read_only=*/true);
+  ASSERT_TRUE(store);
+  std::map<std::string, std::string> reasons;
+  ASSERT_TRUE((*store)->Query("SELECT resource, reason FROM findings WHERE resource IN ('r1', 'r600')",
+                              [&](const auto&, const std::vector<Json>& v) { reasons[v[0].get<std::string>()] = v[1].get<std::string>(); }));
+  EXPECT_EQ(reasons["r1"], "n 2501");   // the alarm replaced the ok written before
+  EXPECT_EQ(reasons["r600"], "n 600");  // the second ok was dropped
+  // The same as RunRule merges them in memory.
+  ASSERT_TRUE((*store)->CreateScanViews(scan_, collect::ViewsForSpecs(SharedSpecs())));
+  auto found = RunRule((*store)->handle(), dup, {}, {}, SharedSpecs(), "123456789012");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 2500u);
+  EXPECT_EQ(std::count_if(found->begin(), found->end(), [](const auto& f) { return f.status == "alarm"; }), 500);
+}
+
+// A query that fails after some chunks were written leaves one error finding
+// for the rule, and only that is counted.
+TEST_F(EvaluateTest, QueryFailingHalfWayLeavesOneErrorFinding) {
+  Rule& failing = rules_.rules[1];
+  failing.query = R"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+    SELECT 'r' || i AS resource, 'global' AS region, '123456789012' AS account_id, 'ok' AS status,
+           CASE WHEN i < 2500 THEN 'fine' ELSE arn_part('arn:aws:s3:::b', 'nope') END AS reason FROM n)";
+  auto summary = Evaluate(path_, scan_, rules_, SharedSpecs(), EvalOptions{});
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->by_status["error"], 1u);
+  EXPECT_EQ(summary->by_status["ok"], 10u);  // the versioning rule's
+  ASSERT_EQ(summary->rule_errors.size(), 1u);
+  EXPECT_NE(summary->rule_errors[0].find("custom.s3.bucket_named: the rule's query failed"), std::string::npos)
+      << summary->rule_errors[0];
+  auto stored = Stored();
+  EXPECT_EQ(stored["custom.s3.bucket_named error"], 1);
+  EXPECT_EQ(stored.count("custom.s3.bucket_named ok"), 0u);
+}
+
+// The evaluation process is killed (-9) after the first rule's findings went
+// into the transaction: nothing of the new evaluation is visible, the previous
+// one is intact, and the store is writable again.
+TEST_F(EvaluateTest, KilledEvaluationLeavesThePreviousFindings) {
+  ASSERT_TRUE(Evaluate(path_, scan_, rules_, SharedSpecs(), EvalOptions{}));
+  const auto before = Stored();
+  rules_.rules[0].query = "SELECT arn AS resource, region, account_id, 'skip' AS status, 'r' AS reason FROM aws_s3_bucket";
+  rules_.rules[1].query = rules_.rules[0].query;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    EvalOptions options;
+    options.threads = 1;
+    options.on_progress = [&](size_t done, size_t) {
+      if (done != 1) return;
+      char c = 'r';
+      if (::write(ready[1], &c, 1) != 1) ::_exit(4);
+      while (true) ::pause();  // killed here, mid-evaluation
+    };
+    (void)Evaluate(path_, scan_, rules_, SharedSpecs(), options);
+    ::_exit(3);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  const bool signalled = ::read(ready[0], &c, 1) == 1;
+  ::close(ready[0]);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(signalled) << "the child did not reach the first rule: exit " << status;
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+
+  int64_t evaluations = 0;
+  EXPECT_EQ(Stored(&evaluations), before);
+  EXPECT_EQ(evaluations, 1);
+  auto again = Evaluate(path_, scan_, rules_, SharedSpecs(), EvalOptions{});
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(Stored()["custom.s3.bucket_named skip"], 40);
 }
 
 TEST(Suppressions, ParseAndValidate) {

@@ -179,6 +179,11 @@ bool ProcessIsGone(const ProcessRecord& process) {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool read_only) {
+  // Memory statistics make every SQLite allocation take one process-wide
+  // mutex, which the rule evaluator's threads then fight over. Only possible
+  // before SQLite initializes (the first open); later it is a no-op.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   sqlite3* db = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_FULLMUTEX;
@@ -568,6 +573,13 @@ Status Store::CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& view
       sql += fmt::format(", {} AS {}", expr, QuoteIdent(c.name));
     }
     sql += fmt::format(" FROM resources WHERE scan_id = {} AND type = {}", scan_id, QuoteLiteral(v.table));
+    // Lookups by identity from correlated subqueries — `(SELECT ... FROM t
+    // WHERE t.arn = outer.x)`, the common way rules follow a reference — never
+    // get an automatic index (SQLite builds those only for join loops), so
+    // without these they scan the table once per outer row.
+    if (materialize)
+      for (const char* column : {"arn", "id", "name"})
+        sql += fmt::format("; CREATE INDEX temp.{} ON {}({})", QuoteIdent(fmt::format("{}__by_{}", v.table, column)), QuoteIdent(v.table), column);
     CA_TRY_STATUS(Exec(sql));
   }
   return {};
@@ -636,67 +648,129 @@ Result<std::vector<Gap>> Store::ListGaps(int64_t scan_id) {
   return out;
 }
 
-Status Store::SaveEvaluation(int64_t scan_id, const EvaluationRecord& record, const std::vector<FindingRow>& findings) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(SqliteError(db_, "SaveEvaluation"));
-  auto fail = [&]() {
-    Error e = SqliteError(db_, "SaveEvaluation");
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return Fail(std::move(e));
-  };
+Result<std::unique_ptr<EvaluationWriter>> Store::BeginEvaluation(int64_t scan_id,
+                                                                 const std::vector<std::pair<std::string, Json>>& rules) {
+  std::unique_ptr<EvaluationWriter> w(new EvaluationWriter(this, scan_id));
+  w->store_lock_ = std::unique_lock<std::mutex>(mu_);
+  {
+    Statement cache(db_, "PRAGMA cache_size");
+    w->saved_cache_size_ = cache.ok() && cache.Step() == SQLITE_ROW ? sqlite3_column_int64(cache.get(), 0) : 0;
+  }
+  if (w->saved_cache_size_ != 0) {
+    CA_TRY_STATUS(Exec(fmt::format("PRAGMA cache_size = -{}", kEvaluationCacheKiB)));
+  }
+  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(SqliteError(db_, "BeginEvaluation"));
+  w->open_ = true;
   {
     Statement del(db_, "DELETE FROM findings WHERE scan_id=? AND rule_id=?");
     Statement snap(db_, "INSERT OR REPLACE INTO scan_rules(scan_id, rule_id, document) VALUES (?,?,?)");
-    if (!del.ok() || !snap.ok()) return fail();
-    for (const auto& [rule_id, doc] : record.rules) {
+    if (!del.ok() || !snap.ok()) return Fail(w->Abort("BeginEvaluation").error());
+    for (const auto& [rule_id, doc] : rules) {
       del.Bind(1, scan_id);
       del.Bind(2, rule_id);
-      if (del.Step() != SQLITE_DONE) return fail();
+      if (del.Step() != SQLITE_DONE) return Fail(w->Abort("BeginEvaluation").error());
       del.Reset();
       snap.Bind(1, scan_id);
       snap.Bind(2, rule_id);
       snap.Bind(3, doc.dump());
-      if (snap.Step() != SQLITE_DONE) return fail();
+      if (snap.Step() != SQLITE_DONE) return Fail(w->Abort("BeginEvaluation").error());
       snap.Reset();
     }
-    Statement ins(db_,
-                  "INSERT OR REPLACE INTO findings(scan_id, finding_id, rule_id, service, severity, account_id, region, resource, "
-                  "resource_name, status, reason, evidence, remediation_cli, suppression, evaluated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!ins.ok()) return fail();
-    for (const auto& f : findings) {
-      ins.Bind(1, scan_id);
-      ins.Bind(2, f.finding_id);
-      ins.Bind(3, f.rule_id);
-      ins.Bind(4, f.service);
-      ins.Bind(5, f.severity);
-      ins.Bind(6, f.account_id);
-      ins.Bind(7, f.region);
-      ins.Bind(8, f.resource);
-      ins.Bind(9, f.resource_name);
-      ins.Bind(10, f.status);
-      ins.Bind(11, f.reason);
-      if (f.evidence.empty()) ins.BindNull(12);
-      else ins.Bind(12, f.evidence);
-      if (f.remediation_cli.empty()) ins.BindNull(13);
-      else ins.Bind(13, f.remediation_cli);
-      if (f.suppression.is_null()) ins.BindNull(14);
-      else ins.Bind(14, f.suppression.dump());
-      ins.Bind(15, record.ended_at);
-      if (ins.Step() != SQLITE_DONE) return fail();
-      ins.Reset();
-    }
-    Statement ev(db_, "INSERT INTO evaluations(scan_id, started_at, ended_at, tool_version, selection, status) VALUES (?,?,?,?,?,?)");
-    if (!ev.ok()) return fail();
-    ev.Bind(1, scan_id);
+  }
+  const std::string sql =
+      "INSERT OR REPLACE INTO findings(scan_id, finding_id, rule_id, service, severity, account_id, region, resource, "
+      "resource_name, status, reason, evidence, remediation_cli, suppression, evaluated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &w->insert_, nullptr) != SQLITE_OK)
+    return Fail(w->Abort("BeginEvaluation").error());
+  return w;
+}
+
+EvaluationWriter::~EvaluationWriter() {
+  sqlite3_finalize(insert_);
+  if (open_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (saved_cache_size_ != 0)
+    sqlite3_exec(store_->db_, fmt::format("PRAGMA cache_size = {}", saved_cache_size_).c_str(), nullptr, nullptr, nullptr);
+}
+
+Status EvaluationWriter::Abort(const std::string& what) {
+  Error e = SqliteError(store_->db_, what);
+  if (open_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  open_ = false;
+  return cloudaudit::Fail(std::move(e));
+}
+
+Status EvaluationWriter::AddFindings(const std::vector<FindingRow>& findings, const std::string& evaluated_at) {
+  std::lock_guard<std::mutex> lock(add_mu_);
+  if (!open_) return MakeError(ErrorCode::kInternal, "AddFindings: the evaluation was already finished or rolled back");
+  sqlite3_stmt* st = insert_;
+  auto text = [&](int i, const std::string& v) { sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); };
+  auto text_or_null = [&](int i, const std::string& v) {
+    if (v.empty()) sqlite3_bind_null(st, i);
+    else text(i, v);
+  };
+  for (const auto& f : findings) {
+    // SQLITE_STATIC: every string outlives the step below.
+    const std::string suppression = f.suppression.is_null() ? std::string() : f.suppression.dump();
+    sqlite3_bind_int64(st, 1, scan_id_);
+    text(2, f.finding_id);
+    text(3, f.rule_id);
+    text(4, f.service);
+    text(5, f.severity);
+    text(6, f.account_id);
+    text(7, f.region);
+    text(8, f.resource);
+    text(9, f.resource_name);
+    text(10, f.status);
+    text(11, f.reason);
+    text_or_null(12, f.evidence);
+    text_or_null(13, f.remediation_cli);
+    text_or_null(14, suppression);
+    text(15, evaluated_at);
+    const int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return Abort("SaveEvaluation");
+  }
+  sqlite3_clear_bindings(st);
+  return {};
+}
+
+Status EvaluationWriter::RemoveFindings(const std::string& rule_id) {
+  std::lock_guard<std::mutex> lock(add_mu_);
+  if (!open_) return MakeError(ErrorCode::kInternal, "RemoveFindings: the evaluation was already finished or rolled back");
+  Statement del(store_->db_, "DELETE FROM findings WHERE scan_id=? AND rule_id=?");
+  if (!del.ok()) return Abort("SaveEvaluation");
+  del.Bind(1, scan_id_);
+  del.Bind(2, rule_id);
+  if (del.Step() != SQLITE_DONE) return Abort("SaveEvaluation");
+  return {};
+}
+
+Status EvaluationWriter::Finish(const EvaluationRecord& record) {
+  std::lock_guard<std::mutex> lock(add_mu_);
+  if (!open_) return MakeError(ErrorCode::kInternal, "Finish: the evaluation was already finished or rolled back");
+  sqlite3* db = store_->db_;
+  {
+    Statement ev(db, "INSERT INTO evaluations(scan_id, started_at, ended_at, tool_version, selection, status) VALUES (?,?,?,?,?,?)");
+    if (!ev.ok()) return Abort("SaveEvaluation");
+    ev.Bind(1, scan_id_);
     ev.Bind(2, record.started_at);
     ev.Bind(3, record.ended_at);
     ev.Bind(4, record.tool_version);
     ev.Bind(5, record.selection.dump());
     ev.Bind(6, record.status);
-    if (ev.Step() != SQLITE_DONE) return fail();
+    if (ev.Step() != SQLITE_DONE) return Abort("SaveEvaluation");
   }
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail();
+  sqlite3_finalize(insert_);
+  insert_ = nullptr;
+  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return Abort("SaveEvaluation");
+  open_ = false;
   return {};
+}
+
+Status Store::SaveEvaluation(int64_t scan_id, const EvaluationRecord& record, const std::vector<FindingRow>& findings) {
+  CA_TRY(auto writer, BeginEvaluation(scan_id, record.rules));
+  CA_TRY_STATUS(writer->AddFindings(findings, record.ended_at));
+  return writer->Finish(record);
 }
 
 Result<std::vector<FindingRow>> Store::ListFindings(int64_t scan_id) {
