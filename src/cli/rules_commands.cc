@@ -374,6 +374,16 @@ std::optional<int> RuleCommands::Run() {
     if (!store) return ReportError(store.error());
     auto scan_id = (*store)->ResolveScanId(f.scan);
     if (!scan_id) return ReportError(scan_id.error());
+    // Findings are stored as an evaluation runs; rules it did not finish
+    // have no metadata and count as not evaluated.
+    std::string last_evaluation;
+    auto checked = (*store)->Query(fmt::format("SELECT status FROM evaluations WHERE scan_id = {} ORDER BY id DESC LIMIT 1", *scan_id),
+                                   [&](const auto&, const std::vector<Json>& v) { last_evaluation = v[0].get<std::string>(); });
+    if (!checked) return ReportError(checked.error());
+    if (last_evaluation == "running" || last_evaluation == "failed")
+      std::cerr << "warning: the last evaluation of scan " << *scan_id << " is " << last_evaluation
+                << (last_evaluation == "running" ? " (or was interrupted)" : "")
+                << ": the rules it did not finish count as not evaluated\n";
     auto findings = (*store)->ListFindings(*scan_id);
     if (!findings) return ReportError(findings.error());
     auto evaluated_rules = (*store)->ListScanRules(*scan_id);

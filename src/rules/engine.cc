@@ -460,13 +460,13 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   const int64_t wall_now = options.wall_now_epoch != 0 ? options.wall_now_epoch : NowEpochSeconds();
   const std::vector<const Suppression*> active = ActiveSuppressions(options.suppressions, wall_now, summary.expired);
 
-  // Findings stream into one write transaction a chunk at a time as the rules
-  // run, so memory does not grow with the inventory; the evaluation becomes
-  // visible only when it commits (docs/rules.md, "Evaluation").
+  // Findings stream into the store a chunk at a time as the rules run, so
+  // memory does not grow with the inventory; the evaluations row says
+  // running until the end (docs/rules.md, "Evaluation").
   constexpr size_t kChunkRows = 1024;
-  CA_TRY(auto writer, store->BeginEvaluation(scan_id, record.rules));
+  CA_TRY(auto writer, store->BeginEvaluation(scan_id, record));
 
-  // Workers: one read-only connection each, with the scan's views.
+  // Workers: each queries its own copy of the scan's tables (Store::OpenScanCopy).
   std::vector<double> durations(selected.size());
   std::vector<std::pair<size_t, std::string>> rule_errors;  // (rule index, message)
   std::atomic<size_t> next{0}, done{0};
@@ -484,9 +484,8 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   };
   auto worker = [&]() {
     auto setup_start = std::chrono::steady_clock::now();
-    auto conn = store::Store::Open(db_path, /*read_only=*/true);
-    Status ready = conn ? (*conn)->CreateScanViews(scan_id, views, /*materialize=*/true) : Status(tl::unexpected(conn.error()));
-    if (ready) ready = RegisterSqlFunctions((*conn)->handle(), &clock);
+    auto conn = store::Store::OpenScanCopy(db_path, scan_id, views);
+    Status ready = conn ? RegisterSqlFunctions((*conn)->handle(), &clock) : Status(tl::unexpected(conn.error()));
     if (!ready) return set_fatal(ready.error());
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -506,6 +505,7 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
         if (!replaced) failure = Result<std::optional<std::string>>(tl::unexpected(replaced.error()));
       }
       if (!failure) return set_fatal(failure.error());
+      if (Status stored = writer->RuleDone(rule.id, record.rules[i].second); !stored) return set_fatal(stored.error());
       durations[i] = since(rule_start) - out.write_seconds();
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -531,7 +531,7 @@ Result<EvalSummary> Evaluate(const std::string& db_path, int64_t scan_id, const 
   record.ended_at = FormatIso8601Utc(NowEpochSeconds());
   record.status = summary.rule_errors.empty() ? "complete" : "errors";
   auto commit_start = std::chrono::steady_clock::now();
-  CA_TRY_STATUS(writer->Finish(record));
+  CA_TRY_STATUS(writer->Finish(record.status, record.ended_at));
   summary.write_seconds += since(commit_start);
   summary.seconds = since(started);
   return summary;

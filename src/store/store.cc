@@ -556,33 +556,71 @@ Result<int64_t> Store::LatestScanId() {
   return sqlite3_column_int64(st.get(), 0);
 }
 
+namespace {
+
+// The SQL that creates one type's view or table (`schema`.`table`) over the
+// scan's rows of `source`.resources.
+std::string TypeTableSql(int64_t scan_id, const ViewSpec& v, bool materialize, const std::string& schema, const std::string& source) {
+  std::string sql = fmt::format("DROP VIEW IF EXISTS {0}.{1}; DROP TABLE IF EXISTS {0}.{1}; CREATE {2} {0}.{1} AS "
+                                "SELECT account_id, region, id, arn, name, tags, data",
+                                schema, QuoteIdent(v.table), materialize ? "TABLE" : "VIEW");
+  for (const auto& c : v.columns) {
+    std::string expr = fmt::format("json_extract(data, {})", QuoteLiteral(c.json_path));
+    // JSON columns: objects and arrays come back as JSON text, scalars as SQL values.
+    // Booleans: JSON true/false, and the "true"/"false" strings some APIs
+    // return (SNS and SQS attributes), become 1/0.
+    if (c.sql_type == "BOOLEAN")
+      expr = fmt::format("CASE lower(json_extract(data, {0})) WHEN 'true' THEN 1 WHEN 'false' THEN 0 "
+                         "ELSE CAST(json_extract(data, {0}) AS INTEGER) END",
+                         QuoteLiteral(c.json_path));
+    sql += fmt::format(", {} AS {}", expr, QuoteIdent(c.name));
+  }
+  sql += fmt::format(" FROM {}.resources WHERE scan_id = {} AND type = {}", source, scan_id, QuoteLiteral(v.table));
+  // Lookups by identity from correlated subqueries — `(SELECT ... FROM t
+  // WHERE t.arn = outer.x)`, the common way rules follow a reference — never
+  // get an automatic index (SQLite builds those only for join loops), so
+  // without these they scan the table once per outer row.
+  if (materialize)
+    for (const char* column : {"arn", "id", "name"})
+      sql += fmt::format("; CREATE INDEX {}.{} ON {}({})", schema, QuoteIdent(fmt::format("{}__by_{}", v.table, column)),
+                         QuoteIdent(v.table), column);
+  return sql;
+}
+
+}  // namespace
+
 Status Store::CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& views, bool materialize) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& v : views) {
-    std::string sql = fmt::format("DROP VIEW IF EXISTS temp.{0}; DROP TABLE IF EXISTS temp.{0}; CREATE TEMP {1} {0} AS SELECT account_id, region, id, arn, name, tags, data",
-                                  QuoteIdent(v.table), materialize ? "TABLE" : "VIEW");
-    for (const auto& c : v.columns) {
-      std::string expr = fmt::format("json_extract(data, {})", QuoteLiteral(c.json_path));
-      // JSON columns: objects and arrays come back as JSON text, scalars as SQL values.
-      // Booleans: JSON true/false, and the "true"/"false" strings some APIs
-      // return (SNS and SQS attributes), become 1/0.
-      if (c.sql_type == "BOOLEAN")
-        expr = fmt::format("CASE lower(json_extract(data, {0})) WHEN 'true' THEN 1 WHEN 'false' THEN 0 "
-                           "ELSE CAST(json_extract(data, {0}) AS INTEGER) END",
-                           QuoteLiteral(c.json_path));
-      sql += fmt::format(", {} AS {}", expr, QuoteIdent(c.name));
-    }
-    sql += fmt::format(" FROM resources WHERE scan_id = {} AND type = {}", scan_id, QuoteLiteral(v.table));
-    // Lookups by identity from correlated subqueries — `(SELECT ... FROM t
-    // WHERE t.arn = outer.x)`, the common way rules follow a reference — never
-    // get an automatic index (SQLite builds those only for join loops), so
-    // without these they scan the table once per outer row.
-    if (materialize)
-      for (const char* column : {"arn", "id", "name"})
-        sql += fmt::format("; CREATE INDEX temp.{} ON {}({})", QuoteIdent(fmt::format("{}__by_{}", v.table, column)), QuoteIdent(v.table), column);
-    CA_TRY_STATUS(Exec(sql));
-  }
+  for (const auto& v : views) CA_TRY_STATUS(Exec(TypeTableSql(scan_id, v, materialize, "temp", "main")));
   return {};
+}
+
+Result<std::unique_ptr<Store>> Store::OpenScanCopy(const std::string& path, int64_t scan_id, const std::vector<ViewSpec>& views) {
+  sqlite3* db = nullptr;
+  // "": a private database in a temporary file, deleted when closed.
+  if (sqlite3_open_v2("", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    Error e = SqliteError(db, "cannot open a scratch database");
+    sqlite3_close(db);
+    return Fail(std::move(e));
+  }
+  std::unique_ptr<Store> copy(new Store(db));
+  copy->read_only_ = true;
+  CA_TRY_STATUS(copy->Exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF"));  // scratch: nothing to recover
+  {
+    Statement attach(db, "ATTACH DATABASE ? AS inventory");
+    if (!attach.ok()) return Fail(SqliteError(db, "cannot attach " + path));
+    attach.Bind(1, path);
+    if (attach.Step() != SQLITE_DONE) return Fail(SqliteError(db, "cannot attach " + path));
+  }
+  Status copied = copy->Exec("BEGIN");
+  for (size_t i = 0; copied && i < views.size(); ++i) copied = copy->Exec(TypeTableSql(scan_id, views[i], true, "main", "inventory"));
+  if (copied) copied = copy->Exec("COMMIT");
+  if (!copied) {
+    (void)copy->Exec("ROLLBACK");
+    return Fail(copied.error());
+  }
+  CA_TRY_STATUS(copy->Exec("DETACH DATABASE inventory"));
+  return copy;
 }
 
 Status Store::Query(const std::string& sql,
@@ -648,8 +686,7 @@ Result<std::vector<Gap>> Store::ListGaps(int64_t scan_id) {
   return out;
 }
 
-Result<std::unique_ptr<EvaluationWriter>> Store::BeginEvaluation(int64_t scan_id,
-                                                                 const std::vector<std::pair<std::string, Json>>& rules) {
+Result<std::unique_ptr<EvaluationWriter>> Store::BeginEvaluation(int64_t scan_id, const EvaluationRecord& record) {
   std::unique_ptr<EvaluationWriter> w(new EvaluationWriter(this, scan_id));
   w->store_lock_ = std::unique_lock<std::mutex>(mu_);
   {
@@ -659,24 +696,28 @@ Result<std::unique_ptr<EvaluationWriter>> Store::BeginEvaluation(int64_t scan_id
   if (w->saved_cache_size_ != 0) {
     CA_TRY_STATUS(Exec(fmt::format("PRAGMA cache_size = -{}", kEvaluationCacheKiB)));
   }
-  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(SqliteError(db_, "BeginEvaluation"));
-  w->open_ = true;
+  CA_TRY_STATUS(w->Begin());
   {
+    Statement ev(db_, "INSERT INTO evaluations(scan_id, started_at, tool_version, selection, status) VALUES (?,?,?,?,'running')");
     Statement del(db_, "DELETE FROM findings WHERE scan_id=? AND rule_id=?");
-    Statement snap(db_, "INSERT OR REPLACE INTO scan_rules(scan_id, rule_id, document) VALUES (?,?,?)");
-    if (!del.ok() || !snap.ok()) return Fail(w->Abort("BeginEvaluation").error());
-    for (const auto& [rule_id, doc] : rules) {
-      del.Bind(1, scan_id);
-      del.Bind(2, rule_id);
-      if (del.Step() != SQLITE_DONE) return Fail(w->Abort("BeginEvaluation").error());
-      del.Reset();
-      snap.Bind(1, scan_id);
-      snap.Bind(2, rule_id);
-      snap.Bind(3, doc.dump());
-      if (snap.Step() != SQLITE_DONE) return Fail(w->Abort("BeginEvaluation").error());
-      snap.Reset();
+    Statement unsnap(db_, "DELETE FROM scan_rules WHERE scan_id=? AND rule_id=?");
+    if (!ev.ok() || !del.ok() || !unsnap.ok()) return Fail(w->Abort("BeginEvaluation").error());
+    ev.Bind(1, scan_id);
+    ev.Bind(2, record.started_at);
+    ev.Bind(3, record.tool_version);
+    ev.Bind(4, record.selection.dump());
+    if (ev.Step() != SQLITE_DONE) return Fail(w->Abort("BeginEvaluation").error());
+    w->evaluation_id_ = sqlite3_last_insert_rowid(db_);
+    for (const auto& [rule_id, doc] : record.rules) {
+      for (Statement* st : {&del, &unsnap}) {
+        st->Bind(1, scan_id);
+        st->Bind(2, rule_id);
+        if (st->Step() != SQLITE_DONE) return Fail(w->Abort("BeginEvaluation").error());
+        st->Reset();
+      }
     }
   }
+  CA_TRY_STATUS(w->Commit());
   const std::string sql =
       "INSERT OR REPLACE INTO findings(scan_id, finding_id, rule_id, service, severity, account_id, region, resource, "
       "resource_name, status, reason, evidence, remediation_cli, suppression, evaluated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -687,21 +728,47 @@ Result<std::unique_ptr<EvaluationWriter>> Store::BeginEvaluation(int64_t scan_id
 
 EvaluationWriter::~EvaluationWriter() {
   sqlite3_finalize(insert_);
-  if (open_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3* db = store_->db_;
+  if (in_transaction_) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (evaluation_id_ != 0 && !finished_) {
+    // Best effort: an evaluation given up after an error says so.
+    sqlite3_exec(db,
+                 fmt::format("UPDATE evaluations SET status = 'failed', ended_at = '{}' WHERE id = {}",
+                             FormatIso8601Utc(NowEpochSeconds()), evaluation_id_)
+                     .c_str(),
+                 nullptr, nullptr, nullptr);
+  }
   if (saved_cache_size_ != 0)
-    sqlite3_exec(store_->db_, fmt::format("PRAGMA cache_size = {}", saved_cache_size_).c_str(), nullptr, nullptr, nullptr);
+    sqlite3_exec(db, fmt::format("PRAGMA cache_size = {}", saved_cache_size_).c_str(), nullptr, nullptr, nullptr);
+}
+
+Status EvaluationWriter::Begin() {
+  if (in_transaction_) return {};
+  if (sqlite3_exec(store_->db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Abort("SaveEvaluation");
+  in_transaction_ = true;
+  return {};
+}
+
+Status EvaluationWriter::Commit() {
+  if (!in_transaction_) return {};
+  if (sqlite3_exec(store_->db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return Abort("SaveEvaluation");
+  in_transaction_ = false;
+  pending_ = 0;
+  return {};
 }
 
 Status EvaluationWriter::Abort(const std::string& what) {
   Error e = SqliteError(store_->db_, what);
-  if (open_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  open_ = false;
+  if (in_transaction_) sqlite3_exec(store_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  in_transaction_ = false;
+  usable_ = false;
   return cloudaudit::Fail(std::move(e));
 }
 
 Status EvaluationWriter::AddFindings(const std::vector<FindingRow>& findings, const std::string& evaluated_at) {
-  std::lock_guard<std::mutex> lock(add_mu_);
-  if (!open_) return MakeError(ErrorCode::kInternal, "AddFindings: the evaluation was already finished or rolled back");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!usable_ || finished_) return MakeError(ErrorCode::kInternal, "AddFindings: the evaluation was finished or failed");
+  CA_TRY_STATUS(Begin());
   sqlite3_stmt* st = insert_;
   auto text = [&](int i, const std::string& v) { sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); };
   auto text_or_null = [&](int i, const std::string& v) {
@@ -731,12 +798,17 @@ Status EvaluationWriter::AddFindings(const std::vector<FindingRow>& findings, co
     if (rc != SQLITE_DONE) return Abort("SaveEvaluation");
   }
   sqlite3_clear_bindings(st);
+  pending_ += findings.size();
+  // Bounded transactions keep the write-ahead log, and the cost of finding
+  // pages in it, small.
+  if (pending_ >= kFindingsPerTransaction) return Commit();
   return {};
 }
 
 Status EvaluationWriter::RemoveFindings(const std::string& rule_id) {
-  std::lock_guard<std::mutex> lock(add_mu_);
-  if (!open_) return MakeError(ErrorCode::kInternal, "RemoveFindings: the evaluation was already finished or rolled back");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!usable_ || finished_) return MakeError(ErrorCode::kInternal, "RemoveFindings: the evaluation was finished or failed");
+  CA_TRY_STATUS(Begin());
   Statement del(store_->db_, "DELETE FROM findings WHERE scan_id=? AND rule_id=?");
   if (!del.ok()) return Abort("SaveEvaluation");
   del.Bind(1, scan_id_);
@@ -745,32 +817,42 @@ Status EvaluationWriter::RemoveFindings(const std::string& rule_id) {
   return {};
 }
 
-Status EvaluationWriter::Finish(const EvaluationRecord& record) {
-  std::lock_guard<std::mutex> lock(add_mu_);
-  if (!open_) return MakeError(ErrorCode::kInternal, "Finish: the evaluation was already finished or rolled back");
-  sqlite3* db = store_->db_;
-  {
-    Statement ev(db, "INSERT INTO evaluations(scan_id, started_at, ended_at, tool_version, selection, status) VALUES (?,?,?,?,?,?)");
-    if (!ev.ok()) return Abort("SaveEvaluation");
-    ev.Bind(1, scan_id_);
-    ev.Bind(2, record.started_at);
-    ev.Bind(3, record.ended_at);
-    ev.Bind(4, record.tool_version);
-    ev.Bind(5, record.selection.dump());
-    ev.Bind(6, record.status);
-    if (ev.Step() != SQLITE_DONE) return Abort("SaveEvaluation");
-  }
-  sqlite3_finalize(insert_);
-  insert_ = nullptr;
-  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return Abort("SaveEvaluation");
-  open_ = false;
+Status EvaluationWriter::RuleDone(const std::string& rule_id, const Json& document) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!usable_ || finished_) return MakeError(ErrorCode::kInternal, "RuleDone: the evaluation was finished or failed");
+  // In the open transaction, or a later one than the rule's last findings.
+  CA_TRY_STATUS(Begin());
+  Statement snap(store_->db_, "INSERT OR REPLACE INTO scan_rules(scan_id, rule_id, document) VALUES (?,?,?)");
+  if (!snap.ok()) return Abort("SaveEvaluation");
+  snap.Bind(1, scan_id_);
+  snap.Bind(2, rule_id);
+  snap.Bind(3, document.dump());
+  if (snap.Step() != SQLITE_DONE) return Abort("SaveEvaluation");
+  return {};
+}
+
+Status EvaluationWriter::Finish(const std::string& status, const std::string& ended_at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!usable_ || finished_) return MakeError(ErrorCode::kInternal, "Finish: the evaluation was finished or failed");
+  CA_TRY_STATUS(Begin());
+  Statement ev(store_->db_, "UPDATE evaluations SET ended_at = ?, status = ? WHERE id = ?");
+  if (!ev.ok()) return Abort("SaveEvaluation");
+  ev.Bind(1, ended_at);
+  ev.Bind(2, status);
+  ev.Bind(3, evaluation_id_);
+  if (ev.Step() != SQLITE_DONE) return Abort("SaveEvaluation");
+  CA_TRY_STATUS(Commit());
+  finished_ = true;
   return {};
 }
 
 Status Store::SaveEvaluation(int64_t scan_id, const EvaluationRecord& record, const std::vector<FindingRow>& findings) {
-  CA_TRY(auto writer, BeginEvaluation(scan_id, record.rules));
+  CA_TRY(auto writer, BeginEvaluation(scan_id, record));
   CA_TRY_STATUS(writer->AddFindings(findings, record.ended_at));
-  return writer->Finish(record);
+  for (const auto& [rule_id, doc] : record.rules) {
+    CA_TRY_STATUS(writer->RuleDone(rule_id, doc));
+  }
+  return writer->Finish(record.status, record.ended_at);
 }
 
 Result<std::vector<FindingRow>> Store::ListFindings(int64_t scan_id) {

@@ -150,20 +150,28 @@ struct ViewSpec {
 class Store;
 
 inline constexpr int64_t kEvaluationCacheKiB = 256 * 1024;
+inline constexpr size_t kFindingsPerTransaction = 65536;
 
-// Writes one evaluation of a scan in one write transaction fed rule by rule,
-// so the findings never need to be in memory all at once (Store::
-// BeginEvaluation). Until Finish commits, nothing of it is visible to other
-// connections; destroyed without Finish — an error, or the process dying
-// (crash, kill -9) — it is rolled back and the scan's previous findings stay
-// as they were. It holds the store's write lock and its mutex from Begin until
-// it is finished or destroyed: other calls on the Store wait meanwhile, and
-// other processes writing to the file wait (busy timeout) or fail. Create and
-// destroy it on one thread; AddFindings may be called from any thread.
-// While open it raises the connection's page cache to kEvaluationCacheKiB:
-// finding ids are hashes, so the two indexes on them take each insert at a
-// random place, and with SQLite's default 2 MiB cache nearly every insert
-// reads and writes back a page (100k resources: 56 s of CPU instead of 24 s).
+// Writes one evaluation of a scan as it runs (Store::BeginEvaluation), so the
+// findings never need to be in memory all at once. The store then shows:
+//   - an `evaluations` row, `running` from Begin, `complete` or `errors` once
+//     Finish ran, `failed` when the writer is destroyed unfinished after an
+//     error; a process killed mid-way leaves it `running`;
+//   - the findings, committed kFindingsPerTransaction at a time (a reader may
+//     see some rules' findings before the evaluation completes);
+//   - a rule's `scan_rules` row (what marks it evaluated) only together with
+//     or after its last finding: a rule cut short by a crash has findings but
+//     no metadata, so compliance treats it as not evaluated, never as passing.
+// Why not one transaction: at a million resources (20 M findings) SQLite spent
+// half its time looking pages up in the ever-growing write-ahead log
+// (sqlite3WalFindFrame); see docs/performance.md.
+// It holds the store's mutex until finished or destroyed: other calls on the
+// Store wait meanwhile. Create and destroy it on one thread; the other
+// methods may be called from any thread. While open the connection's page
+// cache is kEvaluationCacheKiB: finding ids are hashes, so the two indexes on
+// them take each insert at a random place, and with SQLite's default 2 MiB
+// cache nearly every insert reads and writes back a page (100k resources: 56 s
+// of CPU instead of 24 s).
 class EvaluationWriter {
  public:
   ~EvaluationWriter();
@@ -176,22 +184,30 @@ class EvaluationWriter {
   // Takes back the findings of `rule_id` added so far (a rule that failed
   // half-way).
   Status RemoveFindings(const std::string& rule_id);
-  // Records the evaluations row (record.rules is not used: Begin stored them)
-  // and commits. After an error the writer is rolled back and unusable.
-  Status Finish(const EvaluationRecord& record);
+  // All of `rule_id`'s findings were added: stores its metadata document.
+  Status RuleDone(const std::string& rule_id, const Json& document);
+  // Sets the evaluations row's end time and status (`complete`, `errors`)
+  // and commits. After any error the writer is unusable.
+  Status Finish(const std::string& status, const std::string& ended_at);
 
  private:
   friend class Store;
   EvaluationWriter(Store* store, int64_t scan_id) : store_(store), scan_id_(scan_id) {}
+  Status Begin();                          // a write transaction, unless one is open
+  Status Commit();
   Status Abort(const std::string& what);  // rolls back, returns the SQLite error
 
   Store* store_;
   int64_t scan_id_;
+  int64_t evaluation_id_ = 0;
   std::unique_lock<std::mutex> store_lock_;  // the Store's mutex, held while open
-  std::mutex add_mu_;
+  std::mutex mu_;
   sqlite3_stmt* insert_ = nullptr;
   int64_t saved_cache_size_ = 0;  // PRAGMA cache_size to restore
-  bool open_ = false;  // inside the transaction
+  bool in_transaction_ = false;
+  bool usable_ = true;
+  bool finished_ = false;
+  size_t pending_ = 0;  // findings in the open transaction
 };
 
 class Store {
@@ -228,17 +244,26 @@ class Store {
   // with indexes on arn, id and name for lookups from correlated subqueries.
   Status CreateScanViews(int64_t scan_id, const std::vector<ViewSpec>& views, bool materialize = false);
 
+  // A private copy of one scan's per-type tables (materialized and indexed
+  // as above) in a scratch database in a temporary file, deleted on close;
+  // the store file at `path` is read once and detached. Its queries hold no
+  // lock on the store, so while they run the store's write-ahead log can be
+  // checkpointed and restarted (SQL functions such as json_each belong to
+  // the main database: over the store they would pin it). The rule
+  // evaluator's worker connections.
+  static Result<std::unique_ptr<Store>> OpenScanCopy(const std::string& path, int64_t scan_id, const std::vector<ViewSpec>& views);
+
   // Runs read-only SQL; calls on_row for each row with column names and
   // values as JSON scalars. Refuses statements that would write.
   Status Query(const std::string& sql,
                const std::function<void(const std::vector<std::string>& names, const std::vector<Json>& values)>& on_row);
 
   Result<std::vector<Gap>> ListGaps(int64_t scan_id);
-  // Starts writing an evaluation of `scan_id` (see EvaluationWriter): in its
-  // transaction, deletes the scan's findings of these rules (other rules'
-  // findings stay) and stores the rules' metadata (rule id -> document).
-  Result<std::unique_ptr<EvaluationWriter>> BeginEvaluation(int64_t scan_id,
-                                                            const std::vector<std::pair<std::string, Json>>& rules);
+  // Starts writing an evaluation of `scan_id` (see EvaluationWriter): in one
+  // transaction, inserts its `running` evaluations row (record's start time,
+  // tool version, selection) and deletes the scan's findings and metadata of
+  // record.rules (other rules' stay).
+  Result<std::unique_ptr<EvaluationWriter>> BeginEvaluation(int64_t scan_id, const EvaluationRecord& record);
   // The same in one call, for findings already in memory.
   Status SaveEvaluation(int64_t scan_id, const EvaluationRecord& record, const std::vector<FindingRow>& findings);
   // Findings of a scan (all rules), ordered by rule and resource.

@@ -219,4 +219,82 @@ TEST_F(StoreTest, OpeningForWritingRecordsAbandonedScans) {
 }
 
 }  // namespace
+std::vector<FindingRow> Findings(const std::string& rule_id, int from, int count) {
+  std::vector<FindingRow> out;
+  for (int i = from; i < from + count; ++i) {
+    FindingRow f;
+    f.finding_id = rule_id + "/" + std::to_string(i);
+    f.rule_id = rule_id;
+    f.service = "s3";
+    f.severity = "low";
+    f.account_id = "123456789012";
+    f.region = "global";
+    f.resource = "arn:aws:s3:::b" + std::to_string(i);
+    f.status = i % 2 == 0 ? "ok" : "alarm";
+    f.reason = "r";
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// An evaluation is stored as it runs: findings in bounded transactions, a
+// rule's metadata only with or after its findings, the evaluations row
+// running until Finish; given up unfinished, it says failed and its last,
+// uncommitted findings are gone.
+TEST_F(StoreTest, EvaluationWriterCommitsInBatchesAndMarksItsEnd) {
+  auto store = Store::Open(Path("a.db"));
+  ASSERT_TRUE(store) << store.error().ToString();
+  auto scan = (*store)->BeginScan({});
+  ASSERT_TRUE(scan);
+  // A previous evaluation of rule a, and one of rule b that stays.
+  EvaluationRecord previous;
+  previous.started_at = previous.ended_at = "2026-01-01T00:00:00Z";
+  previous.status = "complete";
+  previous.rules = {{"a", Json{{"id", "a"}}}, {"b", Json{{"id", "b"}}}};
+  auto old_findings = Findings("a", 0, 5);
+  for (auto& f : Findings("b", 0, 3)) old_findings.push_back(std::move(f));
+  ASSERT_TRUE((*store)->SaveEvaluation(*scan, previous, old_findings));
+
+  auto reader = Store::Open(Path("a.db"), /*read_only=*/true);
+  ASSERT_TRUE(reader);
+  auto count = [&](const std::string& sql) { return CountWhere(**reader, sql); };
+  {
+    EvaluationRecord record;
+    record.started_at = "2026-02-01T00:00:00Z";
+    record.rules = {{"a", Json{{"id", "a"}}}};
+    auto writer = (*store)->BeginEvaluation(*scan, record);
+    ASSERT_TRUE(writer) << writer.error().ToString();
+    EXPECT_EQ(count("SELECT count(*) FROM evaluations WHERE status = 'running' AND ended_at IS NULL"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM findings WHERE rule_id = 'a'"), 0);  // replaced...
+    EXPECT_EQ(count("SELECT count(*) FROM scan_rules WHERE rule_id = 'a'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM findings WHERE rule_id = 'b'"), 3);  // ...others stay
+    const int batch = static_cast<int>(kFindingsPerTransaction);
+    ASSERT_TRUE((*writer)->AddFindings(Findings("a", 0, batch), "2026-02-01T00:00:01Z"));
+    EXPECT_EQ(count("SELECT count(*) FROM findings WHERE rule_id = 'a'"), batch);  // committed
+    ASSERT_TRUE((*writer)->AddFindings(Findings("a", batch, 10), "2026-02-01T00:00:02Z"));
+    ASSERT_TRUE((*writer)->RuleDone("a", Json{{"id", "a"}}));
+    EXPECT_EQ(count("SELECT count(*) FROM findings WHERE rule_id = 'a'"), batch);  // not yet
+    EXPECT_EQ(count("SELECT count(*) FROM scan_rules WHERE rule_id = 'a'"), 0);
+  }  // given up without Finish
+  EXPECT_EQ(count("SELECT count(*) FROM evaluations WHERE status = 'failed' AND ended_at IS NOT NULL"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM scan_rules WHERE rule_id = 'a'"), 0);  // a is not claimed evaluated
+
+  EvaluationRecord record;
+  record.started_at = "2026-03-01T00:00:00Z";
+  record.rules = {{"a", Json{{"id", "a"}}}};
+  auto writer = (*store)->BeginEvaluation(*scan, record);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->AddFindings(Findings("a", 0, 4), "2026-03-01T00:00:01Z"));
+  ASSERT_TRUE((*writer)->RemoveFindings("a"));  // the rule failed half-way
+  ASSERT_TRUE((*writer)->AddFindings(Findings("a", 100, 1), "2026-03-01T00:00:02Z"));
+  ASSERT_TRUE((*writer)->RuleDone("a", Json{{"id", "a"}}));
+  ASSERT_TRUE((*writer)->Finish("errors", "2026-03-01T00:00:03Z"));
+  EXPECT_FALSE((*writer)->AddFindings(Findings("a", 0, 1), "x"));
+  writer->reset();
+  EXPECT_EQ(count("SELECT count(*) FROM findings WHERE rule_id = 'a'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM scan_rules WHERE rule_id = 'a'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM evaluations WHERE status = 'errors' AND ended_at = '2026-03-01T00:00:03Z'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM findings WHERE rule_id = 'b'"), 3);
+}
+
 }  // namespace cloudaudit::store
