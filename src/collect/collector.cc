@@ -237,8 +237,10 @@ class Collector {
     return result;
   }
 
+  // `members`: the document members the failed call would have filled
+  // (empty: the whole resource or listing).
   void RecordGap(const ResourceSpec& spec, const Call& call, const std::string& region, const std::string& resource,
-                 const Error& error) {
+                 const Error& error, std::vector<std::string> members = {}) {
     store::Gap gap;
     gap.type = spec.table;
     gap.service = call.service;
@@ -247,6 +249,7 @@ class Collector {
     gap.resource = resource;
     gap.error_code = !error.aws_code.empty() ? error.aws_code : std::string(ErrorCodeName(error.code));
     gap.message = error.message;
+    gap.members = std::move(members);
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++gaps_by_code_[gap.error_code];
@@ -299,6 +302,17 @@ class Collector {
     return row;
   }
 
+  // How a per-resource gap names its resource: the ARN that the resource's
+  // findings carry (so the engine can match them exactly), else its id.
+  static std::string GapResource(const ResourceSpec& spec, const Json& item, const std::map<std::string, std::string>& ctx) {
+    if (!spec.arn_template.empty()) {
+      std::string missing;
+      std::string arn = ExpandTemplate(spec.arn_template, item, ctx, &missing);
+      if (missing.empty() && !arn.empty()) return arn;
+    }
+    return ExpandTemplate(spec.id_template, item, ctx);
+  }
+
   // What one enrichment call gives: a value to store (JSON null for "not
   // configured"), or nothing when it failed (a gap, recorded).
   std::optional<Json> EnrichOne(const ResourceSpec& spec, const Enrichment& e, const Json& item,
@@ -310,13 +324,13 @@ class Collector {
       Error err;
       err.code = ErrorCode::kInvalidArgument;
       err.message = fmt::format("item has no \"{}\" to call {} with", missing, e.call.operation);
-      RecordGap(spec, e.call, region, resource_id, err);
+      RecordGap(spec, e.call, region, resource_id, err, {e.into});
       return std::nullopt;
     }
     auto result = Invoke(e.call, params, region);
     if (!result) {
       if (result.error().code == ErrorCode::kNotConfigured) return Json(nullptr);  // a fact: not configured
-      RecordGap(spec, e.call, region, resource_id, result.error());
+      RecordGap(spec, e.call, region, resource_id, result.error(), {e.into});
       return std::nullopt;
     }
     const Json* value = FindPath(*result, e.result);
@@ -338,9 +352,9 @@ class Collector {
   void EnrichPage(const ResourceSpec& spec, std::vector<Json>& items, const std::string& region,
                   const std::map<std::string, std::string>& ctx) {
     if (spec.enrich.empty() || items.empty()) return;
-    std::vector<std::string> ids;
+    std::vector<std::string> ids;  // what a gap names: the ARN a finding will carry, else the id
     ids.reserve(items.size());
-    for (const Json& item : items) ids.push_back(ExpandTemplate(spec.id_template, item, ctx));
+    for (const Json& item : items) ids.push_back(GapResource(spec, item, ctx));
     std::vector<std::function<void()>> jobs;
     if (EnrichmentsChain(spec)) {
       for (size_t i = 0; i < items.size(); ++i) {

@@ -133,13 +133,14 @@ TEST_F(CollectorTest, CollectsEveryTypeRecordsGapsAndFacts) {
   // One GetAccountAuthorizationDetails serves four tables.
   EXPECT_EQ(fake_.RequestCount("iam", "GetAccountAuthorizationDetails"), 1);
 
-  // Gaps: the denied per-user call (with the user's id) and the denied
-  // listing in each region; unscripted S3 calls too.
+  // Gaps: the denied per-user call (naming the user's ARN and the member it
+  // would have filled) and the denied listing in each region.
   EXPECT_EQ(summary->gaps_by_code["AccessDenied"], 1);
   EXPECT_EQ(summary->gaps_by_code["UnauthorizedOperation"], 2);
   ASSERT_TRUE((*store)->CreateScanViews(summary->scan_id, ViewsForSpecs(*specs)));
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='ListAccessKeys' AND resource='AIDACKCEVSQ6C2EXAMPLE'"), 1);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='DescribeVolumes' AND resource=''"), 2);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='ListAccessKeys' AND "
+                           "resource='arn:aws:iam::123456789012:user/Alice' AND members='[\"AccessKeys\"]'"), 1);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='DescribeVolumes' AND resource='' AND members IS NULL"), 2);
 
   // Not configured is a fact (null), a gap leaves the member absent.
   EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_s3_bucket WHERE json_type(data, '$.Encryption') = 'null'"), 3);
