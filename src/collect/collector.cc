@@ -327,6 +327,7 @@ class Collector {
       RecordGap(spec, e.call, region, resource_id, err, {e.into});
       return std::nullopt;
     }
+    if (e.builtin == "service_last_accessed") return ServiceLastAccessed(spec, e, params, region, resource_id);
     auto result = Invoke(e.call, params, region);
     if (!result) {
       if (result.error().code == ErrorCode::kNotConfigured) return Json(nullptr);  // a fact: not configured
@@ -335,6 +336,77 @@ class Collector {
     }
     const Json* value = FindPath(*result, e.result);
     return value != nullptr ? *value : Json();
+  }
+
+  // IAM service last accessed details of one principal (the enrichment
+  // builtin service_last_accessed): start a report job with `e.call`
+  // (GenerateServiceLastAccessedDetails), poll GetServiceLastAccessedDetails
+  // until the job is COMPLETED — pausing report_poll_ms, doubling up to 5 s,
+  // for report_job_timeout_ms at most — then read every page (Marker). The
+  // value is the ServicesLastAccessed list; a failed call, a FAILED job, a
+  // timeout or an answer that makes no sense is a gap, never an empty list.
+  std::optional<Json> ServiceLastAccessed(const ResourceSpec& spec, const Enrichment& e, const Json& params,
+                                          const std::string& region, const std::string& resource_id) {
+    const Call get{e.call.service, "GetServiceLastAccessedDetails", Json::object(), false};
+    auto gap = [&](const Call& call, Error error) {
+      RecordGap(spec, call, region, resource_id, error, {e.into});
+      return std::optional<Json>();
+    };
+    auto problem = [](ErrorCode code, std::string message) {
+      Error err;
+      err.code = code;
+      err.message = std::move(message);
+      return err;
+    };
+    auto started = Invoke(e.call, params, region);
+    if (!started) return gap(e.call, started.error());
+    const std::string job = started->value("JobId", "");
+    if (job.empty()) return gap(e.call, problem(ErrorCode::kParse, "the answer carries no JobId"));
+
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(options_.report_job_timeout_ms);
+    auto pause = std::chrono::milliseconds(std::max<int64_t>(1, options_.report_poll_ms));
+    Json page;
+    while (true) {
+      if (Failed()) return std::nullopt;  // the store cannot be written: stop
+      auto polled = Invoke(get, Json{{"JobId", job}}, region);
+      if (!polled) return gap(get, polled.error());
+      const std::string status = polled->value("JobStatus", "");
+      if (status == "COMPLETED") {
+        page = std::move(*polled);
+        break;
+      }
+      if (status == "FAILED") {
+        const Json details = polled->contains("Error") && (*polled)["Error"].is_object() ? (*polled)["Error"] : Json::object();
+        Error failed = problem(ErrorCode::kAwsService, fmt::format("report job {} failed: {}", job,
+                                                                   details.value("Message", "IAM gave no reason")));
+        failed.aws_code = details.value("Code", "JobFailed");
+        return gap(get, failed);
+      }
+      if (status != "IN_PROGRESS")
+        return gap(get, problem(ErrorCode::kParse, fmt::format("report job {} has JobStatus \"{}\"", job, status)));
+      if (Clock::now() + pause > deadline)
+        return gap(get, problem(ErrorCode::kTimeout, fmt::format("report job {} was still IN_PROGRESS after {} s", job,
+                                                                 options_.report_job_timeout_ms / 1000.0)));
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(5));
+    }
+    Json services = Json::array();
+    std::set<std::string> markers;  // a marker seen twice would page forever
+    while (true) {
+      if (const Json* list = FindPath(page, "ServicesLastAccessed"); list != nullptr && list->is_array())
+        for (const auto& service : *list) services.push_back(service);
+      const std::string marker = page.value("IsTruncated", false) ? page.value("Marker", "") : "";
+      if (marker.empty()) break;
+      if (!markers.insert(marker).second)
+        return gap(get, problem(ErrorCode::kParse, fmt::format("report job {} repeats page marker {}", job, marker)));
+      auto next = Invoke(get, Json{{"JobId", job}, {"Marker", marker}}, region);
+      if (!next) return gap(get, next.error());
+      if (next->value("JobStatus", "") != "COMPLETED")
+        return gap(get, problem(ErrorCode::kParse, fmt::format("a later page of report job {} is not COMPLETED", job)));
+      page = std::move(*next);
+    }
+    return services;
   }
 
   // Every enrichment of one item, in order (for specs whose calls read what
