@@ -1,12 +1,11 @@
 #include "rules/rule_reads.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <memory>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "rules/sql_functions.h"
@@ -31,7 +30,7 @@ std::string QuoteIdent(const std::string& name) {
 struct Token {
   enum class Kind { kIdent, kString, kNumber, kOp, kParam };
   Kind kind;
-  std::string text;  // identifiers unquoted, strings unescaped
+  std::string text;         // identifiers unquoted, strings unescaped
   size_t pos = 0, len = 0;  // where it is in the query
 };
 
@@ -128,8 +127,8 @@ struct DataUses {
 
 DataUses ScanDataUses(const std::vector<Token>& t) {
   // Functions whose first argument is the document and the next ones paths.
-  static const std::set<std::string> kOnePath = {"json_type", "json_array_length", "json_each", "json_tree",
-                                                 "jsonb_each", "jsonb_tree"};
+  static const std::set<std::string> kOnePath = {"json_type", "json_array_length", "json_each",
+                                                 "json_tree", "jsonb_each",        "jsonb_tree"};
   static const std::set<std::string> kManyPaths = {"json_extract", "jsonb_extract"};
   DataUses uses;
   const size_t n = t.size();
@@ -203,7 +202,8 @@ constexpr const char* kDataByPath = "cloudaudit_data_by_path";
 
 // The columns `query` reads of each table, from SQLite itself; nullopt when
 // it does not prepare.
-std::optional<Authorized> ColumnsRead(const std::string& query, const std::vector<const collect::ResourceSpec*>& specs) {
+std::optional<Authorized> ColumnsRead(const std::string& query,
+                                      const std::vector<const collect::ResourceSpec*>& specs) {
   sqlite3* raw = nullptr;
   if (sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     sqlite3_close(raw);
@@ -234,7 +234,8 @@ bool RuleReads::Reads(const std::string& table, const std::vector<std::string>& 
   auto it = tables.find(table);
   if (it == tables.end()) return false;
   if (it->second.everything) return true;
-  return std::any_of(members.begin(), members.end(), [&](const std::string& m) { return it->second.members.count(m) > 0; });
+  return std::any_of(members.begin(), members.end(),
+                     [&](const std::string& m) { return it->second.members.count(m) > 0; });
 }
 
 RuleReads AnalyzeReads(const std::string& query, const std::vector<std::string>& tables, const collect::SpecSet& specs,
@@ -271,11 +272,13 @@ RuleReads AnalyzeReads(const std::string& query, const std::vector<std::string>&
     bool reported = !read.empty();
     for (const std::string& column : joined_on) {
       const bool has = column == "data" || column == "tags" || column == "id" || column == "arn" || column == "name" ||
-                       std::any_of(spec->columns.begin(), spec->columns.end(), [&](const collect::Column& c) { return Lower(c.name) == column; });
+                       std::any_of(spec->columns.begin(), spec->columns.end(),
+                                   [&](const collect::Column& c) { return Lower(c.name) == column; });
       if (has) read.insert(column);
     }
     if (!reported && read.empty()) {
-      if (std::find(declared.begin(), declared.end(), spec->table) != declared.end()) out.tables[spec->table].everything = true;
+      if (std::find(declared.begin(), declared.end(), spec->table) != declared.end())
+        out.tables[spec->table].everything = true;
       continue;
     }
     TableReads& reads = out.tables[spec->table];
@@ -299,9 +302,12 @@ RuleReads AnalyzeReads(const std::string& query, const std::vector<std::string>&
       } else if (column == "name") {
         TemplateMembers(spec->name_template, reads.members);
       } else {
-        auto c = std::find_if(spec->columns.begin(), spec->columns.end(), [&](const collect::Column& x) { return Lower(x.name) == column; });
-        if (c != spec->columns.end()) reads.members.insert(Split(c->path, '.').front());
-        else reads.everything = true;  // not a column we know of: assume the worst
+        auto c = std::find_if(spec->columns.begin(), spec->columns.end(),
+                              [&](const collect::Column& x) { return Lower(x.name) == column; });
+        if (c != spec->columns.end())
+          reads.members.insert(Split(c->path, '.').front());
+        else
+          reads.everything = true;  // not a column we know of: assume the worst
       }
     }
   }

@@ -93,11 +93,11 @@ TEST(RuleReads, DataWithLiteralPathsCountsMemberByMember) {
 
 TEST(RuleReads, DataReadWholeOrUnattributableIsEverything) {
   for (const char* sql : {
-           "SELECT arn, data FROM aws_s3_bucket",                                   // the document itself
-           "SELECT arn FROM aws_s3_bucket WHERE data LIKE '%Enabled%'",            // compared whole
+           "SELECT arn, data FROM aws_s3_bucket",                                       // the document itself
+           "SELECT arn FROM aws_s3_bucket WHERE data LIKE '%Enabled%'",                 // compared whole
            "SELECT arn, policy_normalize(json_extract(data, '$')) FROM aws_s3_bucket",  // the root
-           "SELECT arn, json_extract(data, '$.' || 'Policy') FROM aws_s3_bucket",   // a computed path
-           "SELECT * FROM aws_s3_bucket",                                           // every column
+           "SELECT arn, json_extract(data, '$.' || 'Policy') FROM aws_s3_bucket",       // a computed path
+           "SELECT * FROM aws_s3_bucket",                                               // every column
            "SELECT b.* FROM aws_s3_bucket b",
            "WITH d AS (SELECT arn, data AS doc FROM aws_s3_bucket) SELECT json_extract(doc, '$.Acl') FROM d",
            "SELECT a.arn FROM aws_s3_bucket a NATURAL JOIN aws_s3_bucket b",
@@ -121,12 +121,15 @@ TEST(RuleReads, StarsOverCommonTableExpressionsAreTheirColumns) {
   EXPECT_EQ(Members(r, "aws_s3_bucket"), (std::set<std::string>{"Name", "Versioning", "Acl"}));
   EXPECT_TRUE(ReadsWhole(Analyze("WITH b AS (SELECT s.* FROM aws_s3_bucket s) SELECT b.arn FROM b"), "aws_s3_bucket"));
   // SELECT * over a CTE reads what the CTE reads.
-  auto star = Analyze("WITH u AS (SELECT arn, json_type(data, '$.Logging') AS l FROM aws_s3_bucket) SELECT *, 1 FROM u");
+  auto star =
+      Analyze("WITH u AS (SELECT arn, json_type(data, '$.Logging') AS l FROM aws_s3_bucket) SELECT *, 1 FROM u");
   EXPECT_EQ(Members(star, "aws_s3_bucket"), (std::set<std::string>{"Name", "Logging"}));
 }
 
 TEST(RuleReads, ProductsAndCountsAreNotStars) {
-  auto r = Analyze("SELECT arn, count(*) * 2 AS n, json_array_length(data, '$.Encryption.Rules') * 10 FROM aws_s3_bucket GROUP BY arn");
+  auto r = Analyze(
+      "SELECT arn, count(*) * 2 AS n, json_array_length(data, '$.Encryption.Rules') * 10 FROM aws_s3_bucket GROUP BY "
+      "arn");
   EXPECT_EQ(Members(r, "aws_s3_bucket"), (std::set<std::string>{"Name", "Encryption"}));
 }
 
