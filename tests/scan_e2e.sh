@@ -106,8 +106,9 @@ assert d["to"]["scan_id"] == int(sys.argv[2]), d["to"]
 new = {(f["rule_id"]) for f in d["new"]}
 resolved = {(f["rule_id"]) for f in d["resolved"]}
 assert new == {"aws.ec2.serial_console_access_enabled"}, new
-# the launch configuration's unencrypted volumes are covered by the default now
-assert resolved == {"aws.ec2.ebs_encryption_by_default_disabled", "aws.ec2.launch_configuration_unencrypted_volumes"}, resolved
+# the launch configuration's and launch template's unencrypted volumes are covered by the default now
+assert resolved == {"aws.ec2.ebs_encryption_by_default_disabled", "aws.ec2.launch_configuration_unencrypted_volumes",
+                    "aws.ec2.launch_template_unencrypted_volumes"}, resolved
 assert d["open"] and all(f["first_seen"] < d["to"]["started_at"] for f in d["open"]), "first seen"
 PY
 check "diff: table" expect_rc 0 "$cloudaudit" diff --db "$work/s.db" --color never
@@ -118,7 +119,7 @@ check "the report carries the diff" expect_rc 0 "$cloudaudit" report --db "$work
 check "report JSON: changes since the previous scan" python3 -c "
 import json,sys
 d=json.load(open(sys.argv[1]))
-assert d['diff']['new'] == 1 and d['diff']['resolved'] == 2 and len(d['diff']['resolved_findings']) == 2, d['diff']" "$work/last.json"
+assert d['diff']['new'] == 1 and d['diff']['resolved'] == 3 and len(d['diff']['resolved_findings']) == 3, d['diff']" "$work/last.json"
 
 echo "scan_e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

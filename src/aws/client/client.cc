@@ -12,6 +12,7 @@
 #include "aws/client/read_only.h"
 #include "aws/client/retry.h"
 #include "aws/protocol/protocol.h"
+#include "base/crypto.h"
 #include "base/strings.h"
 #include "base/time.h"
 
@@ -263,6 +264,10 @@ Result<AwsClient::Prepared> AwsClient::Prepare(const ServiceModel& model, const 
   req.host = endpoint->host;
   req.path = endpoint->base_path.empty() ? "/" : endpoint->base_path;
   CA_TRY_STATUS(SerializeRequest(model, op, params, &req));
+  // botocore's "conditional MD5": operations that require a checksum get the
+  // Content-MD5 of their body, even an empty one (S3 Control's
+  // ListMultiRegionAccessPoints is a GET that requires it).
+  if (op.http_checksum_required && req.FindHeader("Content-MD5") == nullptr) req.SetHeader("Content-MD5", Md5Base64(req.body));
 
   // Host prefix ("{AccountId}.") from hostLabel members; not applicable to
   // IP-address or localhost endpoints.

@@ -210,7 +210,12 @@ Result<std::shared_ptr<const ServiceModel>> ServiceModel::Compile(std::string se
     if (oj.contains("endpoint") && oj["endpoint"].is_object()) op.host_prefix = StringOr(oj["endpoint"], "hostPrefix");
     op.auth_type = StringOr(oj, "authtype");
     op.deprecated = BoolOr(oj, "deprecated");
-    op.http_checksum_required = BoolOr(oj, "httpChecksumRequired") || oj.contains("httpChecksum");
+    // As botocore: a checksum is required by the old trait or by the
+    // flexible-checksum trait's requestChecksumRequired (not by
+    // httpChecksum alone, which may only ask to validate responses).
+    op.http_checksum_required =
+        BoolOr(oj, "httpChecksumRequired") ||
+        (oj.contains("httpChecksum") && oj["httpChecksum"].is_object() && BoolOr(oj["httpChecksum"], "requestChecksumRequired"));
     if (paginators.is_object() && paginators.contains(op.name)) {
       const Json& pj = paginators[op.name];
       Paginator p;

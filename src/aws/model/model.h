@@ -106,7 +106,7 @@ struct Operation {
   std::string host_prefix;  // "endpoint": {"hostPrefix": ...}
   std::string auth_type;    // "none", "v4-unsigned-body", ""
   bool deprecated = false;
-  bool http_checksum_required = false;
+  bool http_checksum_required = false;  // httpChecksumRequired or httpChecksum.requestChecksumRequired: send Content-MD5
   std::optional<Paginator> paginator;
 };
 

@@ -352,6 +352,7 @@ bool IsNotConfiguredCode(std::string_view service, std::string_view operation, s
       {"elbv2", "DescribeListenerCertificates", "ListenerNotFound"},
       {"route53", "GetDNSSEC", "NoSuchHostedZone"},
       {"appsync", "GetApiCache", "NotFoundException"},
+      {"account", "GetAlternateContact", "ResourceNotFoundException"},  // no contact of that type
   };
   for (const auto& s : kSpecific)
     if (service == s.service && operation == s.operation && aws_code == s.code) return true;
