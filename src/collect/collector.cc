@@ -237,8 +237,10 @@ class Collector {
     return result;
   }
 
+  // `members`: the document members the failed call would have filled
+  // (empty: the whole resource or listing).
   void RecordGap(const ResourceSpec& spec, const Call& call, const std::string& region, const std::string& resource,
-                 const Error& error) {
+                 const Error& error, std::vector<std::string> members = {}) {
     store::Gap gap;
     gap.type = spec.table;
     gap.service = call.service;
@@ -247,6 +249,7 @@ class Collector {
     gap.resource = resource;
     gap.error_code = !error.aws_code.empty() ? error.aws_code : std::string(ErrorCodeName(error.code));
     gap.message = error.message;
+    gap.members = std::move(members);
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++gaps_by_code_[gap.error_code];
@@ -299,6 +302,17 @@ class Collector {
     return row;
   }
 
+  // How a per-resource gap names its resource: the ARN that the resource's
+  // findings carry (so the engine can match them exactly), else its id.
+  static std::string GapResource(const ResourceSpec& spec, const Json& item, const std::map<std::string, std::string>& ctx) {
+    if (!spec.arn_template.empty()) {
+      std::string missing;
+      std::string arn = ExpandTemplate(spec.arn_template, item, ctx, &missing);
+      if (missing.empty() && !arn.empty()) return arn;
+    }
+    return ExpandTemplate(spec.id_template, item, ctx);
+  }
+
   // What one enrichment call gives: a value to store (JSON null for "not
   // configured"), or nothing when it failed (a gap, recorded).
   std::optional<Json> EnrichOne(const ResourceSpec& spec, const Enrichment& e, const Json& item,
@@ -310,17 +324,89 @@ class Collector {
       Error err;
       err.code = ErrorCode::kInvalidArgument;
       err.message = fmt::format("item has no \"{}\" to call {} with", missing, e.call.operation);
-      RecordGap(spec, e.call, region, resource_id, err);
+      RecordGap(spec, e.call, region, resource_id, err, {e.into});
       return std::nullopt;
     }
+    if (e.builtin == "service_last_accessed") return ServiceLastAccessed(spec, e, params, region, resource_id);
     auto result = Invoke(e.call, params, region);
     if (!result) {
       if (result.error().code == ErrorCode::kNotConfigured) return Json(nullptr);  // a fact: not configured
-      RecordGap(spec, e.call, region, resource_id, result.error());
+      RecordGap(spec, e.call, region, resource_id, result.error(), {e.into});
       return std::nullopt;
     }
     const Json* value = FindPath(*result, e.result);
     return value != nullptr ? *value : Json();
+  }
+
+  // IAM service last accessed details of one principal (the enrichment
+  // builtin service_last_accessed): start a report job with `e.call`
+  // (GenerateServiceLastAccessedDetails), poll GetServiceLastAccessedDetails
+  // until the job is COMPLETED — pausing report_poll_ms, doubling up to 5 s,
+  // for report_job_timeout_ms at most — then read every page (Marker). The
+  // value is the ServicesLastAccessed list; a failed call, a FAILED job, a
+  // timeout or an answer that makes no sense is a gap, never an empty list.
+  std::optional<Json> ServiceLastAccessed(const ResourceSpec& spec, const Enrichment& e, const Json& params,
+                                          const std::string& region, const std::string& resource_id) {
+    const Call get{e.call.service, "GetServiceLastAccessedDetails", Json::object(), false};
+    auto gap = [&](const Call& call, Error error) {
+      RecordGap(spec, call, region, resource_id, error, {e.into});
+      return std::optional<Json>();
+    };
+    auto problem = [](ErrorCode code, std::string message) {
+      Error err;
+      err.code = code;
+      err.message = std::move(message);
+      return err;
+    };
+    auto started = Invoke(e.call, params, region);
+    if (!started) return gap(e.call, started.error());
+    const std::string job = started->value("JobId", "");
+    if (job.empty()) return gap(e.call, problem(ErrorCode::kParse, "the answer carries no JobId"));
+
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(options_.report_job_timeout_ms);
+    auto pause = std::chrono::milliseconds(std::max<int64_t>(1, options_.report_poll_ms));
+    Json page;
+    while (true) {
+      if (Failed()) return std::nullopt;  // the store cannot be written: stop
+      auto polled = Invoke(get, Json{{"JobId", job}}, region);
+      if (!polled) return gap(get, polled.error());
+      const std::string status = polled->value("JobStatus", "");
+      if (status == "COMPLETED") {
+        page = std::move(*polled);
+        break;
+      }
+      if (status == "FAILED") {
+        const Json details = polled->contains("Error") && (*polled)["Error"].is_object() ? (*polled)["Error"] : Json::object();
+        Error failed = problem(ErrorCode::kAwsService, fmt::format("report job {} failed: {}", job,
+                                                                   details.value("Message", "IAM gave no reason")));
+        failed.aws_code = details.value("Code", "JobFailed");
+        return gap(get, failed);
+      }
+      if (status != "IN_PROGRESS")
+        return gap(get, problem(ErrorCode::kParse, fmt::format("report job {} has JobStatus \"{}\"", job, status)));
+      if (Clock::now() + pause > deadline)
+        return gap(get, problem(ErrorCode::kTimeout, fmt::format("report job {} was still IN_PROGRESS after {} s", job,
+                                                                 options_.report_job_timeout_ms / 1000.0)));
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(5));
+    }
+    Json services = Json::array();
+    std::set<std::string> markers;  // a marker seen twice would page forever
+    while (true) {
+      if (const Json* list = FindPath(page, "ServicesLastAccessed"); list != nullptr && list->is_array())
+        for (const auto& service : *list) services.push_back(service);
+      const std::string marker = page.value("IsTruncated", false) ? page.value("Marker", "") : "";
+      if (marker.empty()) break;
+      if (!markers.insert(marker).second)
+        return gap(get, problem(ErrorCode::kParse, fmt::format("report job {} repeats page marker {}", job, marker)));
+      auto next = Invoke(get, Json{{"JobId", job}, {"Marker", marker}}, region);
+      if (!next) return gap(get, next.error());
+      if (next->value("JobStatus", "") != "COMPLETED")
+        return gap(get, problem(ErrorCode::kParse, fmt::format("a later page of report job {} is not COMPLETED", job)));
+      page = std::move(*next);
+    }
+    return services;
   }
 
   // Every enrichment of one item, in order (for specs whose calls read what
@@ -338,9 +424,9 @@ class Collector {
   void EnrichPage(const ResourceSpec& spec, std::vector<Json>& items, const std::string& region,
                   const std::map<std::string, std::string>& ctx) {
     if (spec.enrich.empty() || items.empty()) return;
-    std::vector<std::string> ids;
+    std::vector<std::string> ids;  // what a gap names: the ARN a finding will carry, else the id
     ids.reserve(items.size());
-    for (const Json& item : items) ids.push_back(ExpandTemplate(spec.id_template, item, ctx));
+    for (const Json& item : items) ids.push_back(GapResource(spec, item, ctx));
     std::vector<std::function<void()>> jobs;
     if (EnrichmentsChain(spec)) {
       for (size_t i = 0; i < items.size(); ++i) {

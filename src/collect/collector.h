@@ -28,6 +28,12 @@ struct CollectOptions {
   // (resource type x region) and the per-item enrichment calls of the pages
   // those tasks list.
   int concurrency = 16;
+  // IAM report jobs (service last accessed, one per user and role): the
+  // longest wait for one job to complete before it becomes a gap, and the
+  // first pause between polls (doubling up to 5 s). A waiting job holds one
+  // of the `concurrency` threads but makes no request while it sleeps.
+  int64_t report_job_timeout_ms = 120000;
+  int64_t report_poll_ms = 250;
   std::string tool_version;
   // Progress callback (done, total, current task), called from worker threads.
   std::function<void(size_t done, size_t total, const std::string& task)> on_progress;

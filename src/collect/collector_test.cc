@@ -133,13 +133,14 @@ TEST_F(CollectorTest, CollectsEveryTypeRecordsGapsAndFacts) {
   // One GetAccountAuthorizationDetails serves four tables.
   EXPECT_EQ(fake_.RequestCount("iam", "GetAccountAuthorizationDetails"), 1);
 
-  // Gaps: the denied per-user call (with the user's id) and the denied
-  // listing in each region; unscripted S3 calls too.
+  // Gaps: the denied per-user call (naming the user's ARN and the member it
+  // would have filled) and the denied listing in each region.
   EXPECT_EQ(summary->gaps_by_code["AccessDenied"], 1);
   EXPECT_EQ(summary->gaps_by_code["UnauthorizedOperation"], 2);
   ASSERT_TRUE((*store)->CreateScanViews(summary->scan_id, ViewsForSpecs(*specs)));
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='ListAccessKeys' AND resource='AIDACKCEVSQ6C2EXAMPLE'"), 1);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='DescribeVolumes' AND resource=''"), 2);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='ListAccessKeys' AND "
+                           "resource='arn:aws:iam::123456789012:user/Alice' AND members='[\"AccessKeys\"]'"), 1);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation='DescribeVolumes' AND resource='' AND members IS NULL"), 2);
 
   // Not configured is a fact (null), a gap leaves the member absent.
   EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_s3_bucket WHERE json_type(data, '$.Encryption') = 'null'"), 3);
@@ -149,6 +150,98 @@ TEST_F(CollectorTest, CollectsEveryTypeRecordsGapsAndFacts) {
   EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_ec2_instance WHERE region = 'eu-west-1' AND arn LIKE 'arn:aws:ec2:eu-west-1:123456789012:instance/i-%'"), 2);
   EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_iam_credential_report WHERE user = '<root_account>' AND mfa_active = 1"), 1);
   EXPECT_GT(Count(**store, "SELECT sum(calls) FROM api_calls"), 20);
+}
+
+std::string SlaXml(const std::string& op, const std::string& result) {
+  return "<" + op + "Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><" + op + "Result>" + result + "</" + op +
+         "Result><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></" + op + "Response>";
+}
+FakeResponse JobStarted(const std::string& job) {
+  return Xml(200, SlaXml("GenerateServiceLastAccessedDetails", "<JobId>" + job + "</JobId>"));
+}
+FakeResponse JobState(const std::string& status, const std::string& rest = "") {
+  return Xml(200, SlaXml("GetServiceLastAccessedDetails", "<JobStatus>" + status + "</JobStatus><JobType>SERVICE_LEVEL</JobType>"
+                         "<JobCreationDate>2023-01-31T12:00:00Z</JobCreationDate>" + rest));
+}
+std::string Service(const std::string& ns, const std::string& last) {
+  return "<member><ServiceName>" + ns + "</ServiceName><ServiceNamespace>" + ns + "</ServiceNamespace>" +
+         (last.empty() ? "<TotalAuthenticatedEntities>0</TotalAuthenticatedEntities>"
+                       : "<LastAuthenticated>" + last + "</LastAuthenticated><TotalAuthenticatedEntities>1</TotalAuthenticatedEntities>") +
+         "</member>";
+}
+
+// The service_last_accessed builtin: one report job per user and role,
+// polled while IN_PROGRESS and read page by page; a denied start and a
+// FAILED job are gaps naming the principal and the member, never an empty list.
+TEST_F(CollectorTest, ServiceLastAccessedJobsArePolledPagedOrRecordedAsGaps) {
+  const std::string alice = "arn:aws:iam::123456789012:user/Alice";
+  const std::string ec2_role = "arn:aws:iam::123456789012:role/EC2-ReadOnly";
+  const std::string unused_role = "arn:aws:iam::123456789012:role/service-role/never-used";
+  fake_.AddResponses("iam", "GenerateServiceLastAccessedDetails", testing::HasParamValues({alice}), {JobStarted("0f8fad5b-d9cb-469f-a165-70867728a11c")});
+  fake_.AddResponses("iam", "GenerateServiceLastAccessedDetails", testing::HasParamValues({ec2_role}),
+                     {Xml(403, IamError("AccessDenied", "not allowed to generate reports"))});
+  fake_.AddResponses("iam", "GenerateServiceLastAccessedDetails", testing::HasParamValues({unused_role}), {JobStarted("0f8fad5b-d9cb-469f-a165-70867728d0e5")});
+  // More specific first: scripts with a predicate are tried in order.
+  fake_.AddResponses("iam", "GetServiceLastAccessedDetails", testing::HasParamValues({"0f8fad5b-d9cb-469f-a165-70867728a11c", "page-2"}),
+                     {JobState("COMPLETED", "<JobCompletionDate>2023-01-31T12:00:09Z</JobCompletionDate><IsTruncated>false</IsTruncated>"
+                                            "<ServicesLastAccessed>" + Service("ec2", "") + "</ServicesLastAccessed>")});
+  fake_.AddResponses("iam", "GetServiceLastAccessedDetails", testing::HasParamValues({"0f8fad5b-d9cb-469f-a165-70867728a11c"}),
+                     {JobState("IN_PROGRESS", "<ServicesLastAccessed/>"),
+                      JobState("COMPLETED", "<JobCompletionDate>2023-01-31T12:00:09Z</JobCompletionDate><IsTruncated>true</IsTruncated>"
+                                            "<Marker>page-2</Marker><ServicesLastAccessed>" + Service("s3", "2023-01-30T10:00:00Z") +
+                                            "</ServicesLastAccessed>")});
+  fake_.AddResponses("iam", "GetServiceLastAccessedDetails", testing::HasParamValues({"0f8fad5b-d9cb-469f-a165-70867728d0e5"}),
+                     {JobState("FAILED", "<JobCompletionDate>2023-01-31T12:00:02Z</JobCompletionDate><ServicesLastAccessed/>"
+                                         "<Error><Message>report could not be built</Message><Code>ReportFailed</Code></Error>")});
+  auto specs = LoadSpecs();
+  ASSERT_TRUE(specs) << specs.error().message;
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.services = {"iam"};
+  options.report_poll_ms = 5;
+  auto summary = Collect(*client_, **store, *specs, options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  ASSERT_TRUE((*store)->CreateScanViews(summary->scan_id, ViewsForSpecs(*specs)));
+
+  // Alice: both pages, in order; the unused service has no LastAuthenticated.
+  EXPECT_EQ(Count(**store, "SELECT json_array_length(services_last_accessed) FROM aws_iam_user WHERE user_name = 'Alice'"), 2);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_iam_user WHERE json_extract(services_last_accessed, '$[0].ServiceNamespace') = 's3' "
+                           "AND json_extract(services_last_accessed, '$[0].LastAuthenticated') = '2023-01-30T10:00:00+00:00' "
+                           "AND json_type(services_last_accessed, '$[1].LastAuthenticated') IS NULL"), 1);
+  EXPECT_EQ(fake_.RequestCount("iam", "GetServiceLastAccessedDetails"), 3 + 1);  // Alice: poll, page 1, page 2; the FAILED job
+  EXPECT_EQ(Count(**store, "SELECT calls FROM api_calls WHERE operation = 'GetServiceLastAccessedDetails'"), 4);
+  // The roles: gaps tied to their member; the member stays absent.
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_iam_role WHERE json_type(data, '$.ServicesLastAccessed') IS NULL"), 2);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE type = 'aws_iam_role' AND operation = 'GenerateServiceLastAccessedDetails' "
+                           "AND resource = '" + ec2_role + "' AND error_code = 'AccessDenied' AND members = '[\"ServicesLastAccessed\"]'"), 1);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE type = 'aws_iam_role' AND operation = 'GetServiceLastAccessedDetails' "
+                           "AND resource = '" + unused_role + "' AND error_code = 'ReportFailed' "
+                           "AND message LIKE 'report job 0f8fad5b-d9cb-469f-a165-70867728d0e5 failed: report could not be built' "
+                           "AND members = '[\"ServicesLastAccessed\"]'"), 1);
+}
+
+// A job that never completes is given up after report_job_timeout_ms: a gap.
+TEST_F(CollectorTest, ServiceLastAccessedJobThatNeverCompletesIsAGap) {
+  fake_.AddResponses("iam", "GenerateServiceLastAccessedDetails", {JobStarted("0f8fad5b-d9cb-469f-a165-70867728510b")});
+  fake_.AddResponses("iam", "GetServiceLastAccessedDetails", {JobState("IN_PROGRESS", "<ServicesLastAccessed/>")});
+  auto specs = LoadSpecs();
+  ASSERT_TRUE(specs) << specs.error().message;
+  auto store = store::Store::Open(db_);
+  ASSERT_TRUE(store);
+  CollectOptions options;
+  options.services = {"iam"};
+  options.report_poll_ms = 10;
+  options.report_job_timeout_ms = 150;
+  auto summary = Collect(*client_, **store, *specs, options);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->gaps_by_code["timeout"], 3);  // Alice and both roles
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation = 'GetServiceLastAccessedDetails' AND error_code = 'timeout' "
+                           "AND message LIKE 'report job 0f8fad5b-d9cb-469f-a165-70867728510b was still IN_PROGRESS after 0.15 s' AND members = '[\"ServicesLastAccessed\"]'"),
+            3);
+  // Polls back off: 10, 20, 40, 80 ms fit in 150 ms; not dozens of calls.
+  EXPECT_LE(fake_.RequestCount("iam", "GetServiceLastAccessedDetails"), 3 * 5);
+  EXPECT_EQ(Count(**store, "SELECT count(*) FROM resources WHERE json_type(data, '$.ServicesLastAccessed') IS NOT NULL"), 0);
 }
 
 TEST_F(CollectorTest, ExplicitRegionsAndServiceSelection) {

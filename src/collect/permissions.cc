@@ -57,7 +57,10 @@ std::set<std::string> RequiredActions(const SpecSet& specs) {
     } else if (!r.list.call.operation.empty()) {
       actions.insert(IamActionFor(r.list.call.service, r.list.call.operation));
     }
-    for (const auto& e : r.enrich) actions.insert(IamActionFor(e.call.service, e.call.operation));
+    for (const auto& e : r.enrich) {
+      actions.insert(IamActionFor(e.call.service, e.call.operation));
+      if (e.builtin == "service_last_accessed") actions.insert("iam:GetServiceLastAccessedDetails");  // the polling
+    }
   }
   return actions;
 }

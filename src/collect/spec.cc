@@ -33,6 +33,15 @@ std::optional<ColumnType> ParseColumnType(const std::string& s) {
 
 int Line(const YAML::Node& n) { return n.Mark().line + 1; }
 
+// Enrichment builtins and the call each starts with (what the spec's
+// `params` are checked against and the policy grants).
+const std::map<std::string, std::pair<std::string, std::string>>& EnrichmentBuiltins() {
+  static const std::map<std::string, std::pair<std::string, std::string>> kBuiltins = {
+      {"service_last_accessed", {"iam", "GenerateServiceLastAccessedDetails"}},
+  };
+  return kBuiltins;
+}
+
 // Reads a call ("operation", "service", "params", "all_pages").
 Call ParseCall(const YAML::Node& node, const std::string& service) {
   Call c;
@@ -118,6 +127,16 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
           en.result = e["result"] ? e["result"].as<std::string>() : "";
           en.into = e["into"] ? e["into"].as<std::string>() : "";
           if (en.into.empty()) return Fail(DataFileError(file, Line(e), "enrichment needs `into`"));
+          en.builtin = e["builtin"] ? e["builtin"].as<std::string>() : "";
+          if (!en.builtin.empty()) {
+            auto b = EnrichmentBuiltins().find(en.builtin);
+            if (b == EnrichmentBuiltins().end())
+              return Fail(DataFileError(file, Line(e), fmt::format("unknown enrichment builtin \"{}\"", en.builtin)));
+            if (en.call.operation.empty()) {
+              en.call.service = b->second.first;
+              en.call.operation = b->second.second;
+            }
+          }
           spec.enrich.push_back(std::move(en));
         }
       }
@@ -238,6 +257,16 @@ std::vector<Error> ValidateSpecs(const std::vector<ResourceSpec>& specs) {
     for (const auto& e : spec.enrich) {
       ValidateCall(spec, e.call, e.result, &errors, nullptr);
       enriched.insert(e.into);
+      if (e.builtin.empty()) continue;
+      auto b = EnrichmentBuiltins().find(e.builtin);
+      if (b == EnrichmentBuiltins().end())
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: unknown enrichment builtin \"{}\"", spec.table, e.builtin)));
+      else if (e.call.service != b->second.first || e.call.operation != b->second.second)
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: enrichment builtin {} calls {} {}, not {} {}", spec.table,
+                                                                         e.builtin, b->second.first, b->second.second,
+                                                                         e.call.service, e.call.operation)));
+      else if (!e.result.empty())
+        errors.push_back(DataFileError(spec.file, spec.line, fmt::format("{}: enrichment builtin {} takes no `result`", spec.table, e.builtin)));
     }
     std::set<std::string> names = {"account_id", "region", "id", "arn", "name", "tags", "data"};
     for (const auto& c : spec.columns) {

@@ -60,6 +60,11 @@ struct Enrichment {
   Call call;
   std::string result;  // path in the response; empty: the whole response
   std::string into;    // member of the item to set
+  // A named C++ collector for calls that are not one request:
+  // service_last_accessed starts an IAM report job with `call`
+  // (GenerateServiceLastAccessedDetails, params {Arn}), polls
+  // GetServiceLastAccessedDetails and stores every page's ServicesLastAccessed.
+  std::string builtin;
 };
 
 struct ResourceSpec {

@@ -53,6 +53,40 @@ resources:
   EXPECT_NE(all.find("has no description"), std::string::npos) << all;
 }
 
+TEST(Specs, EnrichmentBuiltinsAreCheckedLikeCalls) {
+  const char* yaml = R"(service: iam
+resources:
+  - table: aws_iam_thing
+    description: users with their service report
+    list: {operation: ListUsers, items: Users}
+    identity: {id: "{UserId}", arn: "{Arn}"}
+    enrich:
+      - {builtin: service_last_accessed, params: {Arn: "{Arn}"}, into: ServicesLastAccessed}
+      - {builtin: service_last_accessed, params: {Nope: "{Arn}"}, into: Other}
+      - {builtin: service_last_accessed, operation: GetUser, into: Third}
+    columns:
+      - {name: services, type: json, path: ServicesLastAccessed, description: from the builtin}
+)";
+  auto parsed = ParseSpecYaml(yaml, "b.yaml");
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  const Enrichment& e = (*parsed)[0].enrich[0];
+  EXPECT_EQ(e.builtin, "service_last_accessed");
+  EXPECT_EQ(e.call.service, "iam");
+  EXPECT_EQ(e.call.operation, "GenerateServiceLastAccessedDetails");
+  std::string all;
+  for (const auto& err : ValidateSpecs(*parsed)) all += err.ToString() + "\n";
+  EXPECT_NE(all.find("GenerateServiceLastAccessedDetails has no parameter \"Nope\""), std::string::npos) << all;
+  EXPECT_NE(all.find("enrichment builtin service_last_accessed calls iam GenerateServiceLastAccessedDetails, not iam GetUser"),
+            std::string::npos) << all;
+  EXPECT_EQ(all.find("ServicesLastAccessed"), std::string::npos) << all;  // the column path is the builtin's member
+  auto unknown = ParseSpecYaml(
+      "service: iam\nresources:\n  - table: aws_iam_x\n    description: x\n    list: {operation: ListUsers, items: Users}\n"
+      "    enrich:\n      - {builtin: nope, into: X}\n",
+      "u.yaml");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().ToString(), "u.yaml:7: unknown enrichment builtin \"nope\"");
+}
+
 TEST(Specs, MalformedYamlIsAClearError) {
   auto parsed = ParseSpecYaml("service: iam\nresources:\n  - table: [unclosed\n", "broken.yaml");
   ASSERT_FALSE(parsed);
@@ -106,6 +140,8 @@ TEST(Permissions, PolicyCoversEveryCallWithIamActionNames) {
   EXPECT_NE(actions.find("\"s3:GetEncryptionConfiguration\""), std::string::npos);
   EXPECT_NE(actions.find("\"iam:GetAccountAuthorizationDetails\""), std::string::npos);
   EXPECT_NE(actions.find("\"iam:GenerateCredentialReport\""), std::string::npos);
+  EXPECT_NE(actions.find("\"iam:GenerateServiceLastAccessedDetails\""), std::string::npos);
+  EXPECT_NE(actions.find("\"iam:GetServiceLastAccessedDetails\""), std::string::npos);
   EXPECT_EQ(actions.find("s3:ListBuckets\""), std::string::npos);
   EXPECT_EQ(IamActionFor("cloudwatch", "DescribeAlarms"), "cloudwatch:DescribeAlarms");
   EXPECT_EQ(IamActionFor("elbv2", "DescribeListeners"), "elasticloadbalancing:DescribeListeners");

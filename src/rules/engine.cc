@@ -18,6 +18,7 @@
 #include "base/crypto.h"
 #include "base/time.h"
 #include "collect/collector.h"
+#include "rules/rule_reads.h"
 #include "rules/sql_functions.h"
 
 namespace cloudaudit::rules {
@@ -220,8 +221,15 @@ Result<std::optional<std::string>> StreamRule(sqlite3* db, const Rule& rule, con
     std::string reason;
   };
   std::vector<RuleGap> rule_gaps;
+  std::optional<RuleReads> reads;  // what the query reads, worked out on the first gap tied to members
   for (const auto& g : gaps) {
     if (std::find(deps.begin(), deps.end(), g.type) == deps.end()) continue;
+    // A failed per-resource call concerns only the rules reading a member it
+    // would have filled; listings (and gaps of older stores) concern every rule.
+    if (!g.resource.empty() && !g.members.empty()) {
+      if (!reads) reads = AnalyzeReads(rule.query, deps, specs, rule.depends);
+      if (!reads->Reads(g.type, g.members)) continue;
+    }
     const collect::ResourceSpec* spec = specs.Find(g.type);
     rule_gaps.push_back({&g, spec != nullptr && spec->scope == collect::Scope::kGlobal, GapReason(g)});
   }
@@ -611,6 +619,9 @@ TestReport RunRuleTests(const std::vector<const Rule*>& rules, const collect::Sp
         gap.resource = text("resource", "");
         gap.error_code = text("error_code", "AccessDenied");
         gap.message = text("message", "");
+        if (g.contains("members") && g["members"].is_array())
+          for (const auto& m : g["members"])
+            if (m.is_string()) gap.members.push_back(m.get<std::string>());
         gaps.push_back(std::move(gap));
       }
       EvalContext clock;

@@ -169,6 +169,62 @@ TEST(RuleRun, ResourceGapSkipsOnlyThatResource) {
   EXPECT_EQ(found->size(), 2u);
 }
 
+// A gap tied to members (a failed per-resource call) skips a resource only
+// in the rules that read one of those members.
+TEST(RuleRun, ResourceGapSkipsOnlyTheRulesReadingItsMembers) {
+  auto specs = SharedSpecs();
+  auto rules = LoadRules(LoadOptions{}, specs);
+  ASSERT_TRUE(rules) << rules.error().message;
+  const Rule* versioning = rules->Find("aws.s3.bucket_versioning_disabled");
+  const Rule* pub = rules->Find("aws.s3.bucket_policy_public");
+  ASSERT_TRUE(versioning && pub);
+  auto bucket = [](const std::string& name, bool versioned) {
+    store::ResourceRow r = Bucket(name, versioned);
+    r.data["Region"] = "eu-west-1";
+    r.data["Policy"] = R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::)" + name + R"(/*"}]})";
+    r.data["PublicAccessBlock"] = {{"RestrictPublicBuckets", false}};
+    if (!versioned) r.data["Versioning"] = Json::object();
+    return r;
+  };
+  Scratch s({bucket("denied", false), bucket("other", true)});
+  // As the collector records it: GetBucketPolicyStatus was denied for one
+  // bucket, whose PolicyStatus member is therefore absent.
+  store::Gap denied{"aws_s3_bucket", "s3", "GetBucketPolicyStatus", "us-east-1", "arn:aws:s3:::denied", "AccessDenied",
+                    "not authorized", {"PolicyStatus"}};
+  auto statuses = [&](const Rule& rule, const store::Gap& gap) {
+    auto found = RunRule(s.store->handle(), rule, {}, {gap}, specs, "123456789012");
+    EXPECT_TRUE(found) << found.error().ToString();
+    std::map<std::string, std::string> st;
+    if (found)
+      for (auto& f : *found) st[f.resource] = f.status + (f.status == "skip" ? ": " + f.reason : "");
+    return st;
+  };
+  auto p = statuses(*pub, denied);
+  EXPECT_EQ(p["arn:aws:s3:::denied"].substr(0, 4), "skip") << p["arn:aws:s3:::denied"];
+  EXPECT_NE(p["arn:aws:s3:::denied"].find("s3:GetBucketPolicyStatus failed in us-east-1 for arn:aws:s3:::denied: AccessDenied"),
+            std::string::npos);
+  EXPECT_EQ(p["arn:aws:s3:::other"], "alarm");
+  auto v = statuses(*versioning, denied);
+  EXPECT_EQ(v["arn:aws:s3:::denied"], "alarm");  // evaluated: versioning was read
+  EXPECT_EQ(v["arn:aws:s3:::other"], "ok");
+
+  // A rule that reads the document wholesale cannot tell: it skips.
+  auto whole = ParseRuleYaml(kRule, "t.yaml");
+  ASSERT_TRUE(whole);
+  whole->query = R"(SELECT arn AS resource, region, account_id,
+      CASE WHEN data LIKE '%"Enabled"%' THEN 'ok' ELSE 'alarm' END AS status, 'bucket ' || name AS reason
+    FROM aws_s3_bucket)";
+  auto w = statuses(*whole, denied);
+  EXPECT_EQ(w["arn:aws:s3:::denied"].substr(0, 4), "skip");
+  EXPECT_EQ(w["arn:aws:s3:::other"], "ok");
+
+  // Gaps without members (listings, stores before schema 5) concern every rule.
+  store::Gap old = denied;
+  old.members.clear();
+  old.resource = "denied";  // older collections named the id
+  EXPECT_EQ(statuses(*versioning, old)["arn:aws:s3:::denied"].substr(0, 4), "skip");
+}
+
 TEST(RuleRun, RuntimeErrorBecomesAnErrorFinding) {
   auto rule = ParseRuleYaml(kRule, "t.yaml");
   rule->query = "SELECT 'x' AS resource, 'global' AS region, '1' AS account_id, 'ok' AS status, arn_part('arn:aws:s3:::b', 'nope') AS reason";

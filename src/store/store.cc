@@ -395,13 +395,18 @@ Status Store::Migrate() {
       CREATE INDEX alerts_by_time ON alerts(run_id, event_time, rule_id);
       CREATE INDEX alerts_by_rule ON alerts(run_id, rule_id);
       )sql",
-      // 5: the finding-id index serves only "first seen" of alarms, so it
+      // 5: a per-resource gap names the document members its failed call
+      // would have filled (JSON array; NULL: the whole resource).
+      R"sql(
+      ALTER TABLE gaps ADD COLUMN members TEXT;
+      )sql",
+      // 6: the finding-id index serves only "first seen" of alarms, so it
       // holds only alarms. Keyed by a hash, every insert lands at a random
       // page: at 20 M findings (86 % passing) indexing them all doubled the
       // evaluation's disk writes (docs/performance.md, "Evaluation").
       R"sql(
-      DROP INDEX findings_by_id;
-      CREATE INDEX findings_alarm_by_id ON findings(finding_id, scan_id) WHERE status = 'alarm';
+      DROP INDEX IF EXISTS findings_by_id;
+      CREATE INDEX IF NOT EXISTS findings_alarm_by_id ON findings(finding_id, scan_id) WHERE status = 'alarm';
       )sql",
   };
   static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
@@ -491,7 +496,8 @@ Status Store::AddResources(int64_t scan_id, const std::vector<ResourceRow>& rows
 
 Status Store::AddGap(int64_t scan_id, const Gap& gap) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, "INSERT INTO gaps(scan_id, type, service, operation, region, resource, error_code, message) VALUES (?,?,?,?,?,?,?,?)");
+  Statement st(db_, "INSERT INTO gaps(scan_id, type, service, operation, region, resource, error_code, message, members) "
+                    "VALUES (?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) return Fail(SqliteError(db_, "AddGap"));
   st.Bind(1, scan_id);
   st.Bind(2, gap.type);
@@ -501,6 +507,8 @@ Status Store::AddGap(int64_t scan_id, const Gap& gap) {
   st.Bind(6, gap.resource);
   st.Bind(7, gap.error_code);
   st.Bind(8, gap.message);
+  if (gap.members.empty()) st.BindNull(9);
+  else st.Bind(9, Json(gap.members).dump());
   if (st.Step() != SQLITE_DONE) return Fail(SqliteError(db_, "AddGap"));
   return {};
 }
@@ -674,7 +682,11 @@ Status Store::Query(const std::string& sql,
 
 Result<std::vector<Gap>> Store::ListGaps(int64_t scan_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, "SELECT type, service, operation, region, resource, error_code, message FROM gaps WHERE scan_id=? ORDER BY rowid");
+  // A store opened read-only may predate schema 5 (no `members`).
+  const bool has_members = schema_version_ >= 5;
+  Statement st(db_, fmt::format("SELECT type, service, operation, region, resource, error_code, message, {} FROM gaps "
+                                "WHERE scan_id=? ORDER BY rowid",
+                                has_members ? "members" : "NULL"));
   if (!st.ok()) return Fail(SqliteError(db_, "ListGaps"));
   st.Bind(1, scan_id);
   std::vector<Gap> out;
@@ -688,6 +700,16 @@ Result<std::vector<Gap>> Store::ListGaps(int64_t scan_id) {
     g.resource = ColumnText(st.get(), 4);
     g.error_code = ColumnText(st.get(), 5);
     g.message = ColumnText(st.get(), 6);
+    // Anything but a list of names reads as "the whole resource": the safe side.
+    if (auto members = ParseJson(ColumnText(st.get(), 7)); members && members->is_array()) {
+      for (const auto& m : *members) {
+        if (!m.is_string()) {
+          g.members.clear();
+          break;
+        }
+        g.members.push_back(m.get<std::string>());
+      }
+    }
     out.push_back(std::move(g));
   }
   if (rc != SQLITE_DONE) return Fail(SqliteError(db_, "ListGaps"));

@@ -30,7 +30,7 @@ struct sqlite3_stmt;
 
 namespace cloudaudit::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // The process that writes a scan. `started` tells a live process from a
 // later one that got the same pid: "<boot id>/<start time in clock ticks>"
@@ -77,9 +77,14 @@ struct Gap {
   std::string service;
   std::string operation;
   std::string region;
-  std::string resource;  // resource id, empty for a whole listing
+  std::string resource;  // the resource's ARN (its id when it has none), empty for a whole listing
   std::string error_code;
   std::string message;
+  // The top-level members of the resource's document the failed call would
+  // have filled (an enrichment's `into`), so that rules not reading them
+  // still evaluate the resource. Empty: the whole resource (listings, and
+  // gaps of stores before schema version 5).
+  std::vector<std::string> members;
 };
 
 struct ApiCallStat {

@@ -41,6 +41,12 @@ ResourceRow Row(const std::string& id, Json data) {
   return r;
 }
 
+int64_t CountWhere(Store& store, const std::string& sql) {
+  int64_t n = -1;
+  EXPECT_TRUE(store.Query(sql, [&](const auto&, const std::vector<Json>& v) { n = v[0].get<int64_t>(); })) << sql;
+  return n;
+}
+
 TEST_F(StoreTest, RoundTripsScansResourcesAndViews) {
   auto store = Store::Open(Path("a.db"));
   ASSERT_TRUE(store) << store.error().ToString();
@@ -61,6 +67,67 @@ TEST_F(StoreTest, RoundTripsScansResourcesAndViews) {
   ASSERT_EQ(scans->size(), 1u);
   EXPECT_EQ((*scans)[0].status, "partial");
   EXPECT_EQ((*scans)[0].regions, std::vector<std::string>{"us-east-1"});
+}
+
+TEST_F(StoreTest, GapsKeepTheMembersTheirCallWouldHaveFilled) {
+  auto store = Store::Open(Path("a.db"));
+  ASSERT_TRUE(store);
+  auto scan = (*store)->BeginScan({});
+  Gap member{"aws_s3_bucket", "s3", "GetBucketPolicyStatus", "us-east-1", "arn:aws:s3:::b", "AccessDenied", "", {"PolicyStatus"}};
+  Gap listing{"aws_s3_bucket", "s3", "ListBuckets", "us-east-1", "", "AccessDenied", ""};
+  ASSERT_TRUE((*store)->AddGap(*scan, member));
+  ASSERT_TRUE((*store)->AddGap(*scan, listing));
+  auto gaps = (*store)->ListGaps(*scan);
+  ASSERT_TRUE(gaps);
+  ASSERT_EQ(gaps->size(), 2u);
+  EXPECT_EQ((*gaps)[0].members, std::vector<std::string>{"PolicyStatus"});
+  EXPECT_TRUE((*gaps)[1].members.empty());
+  EXPECT_EQ(CountWhere(**store, "SELECT count(*) FROM gaps WHERE members IS NULL"), 1);
+}
+
+// A store written before schema 5 has no gaps.members: opened read-only it
+// is read as it is (its gaps concern whole resources); opened for writing it
+// is migrated and its old gaps keep meaning the whole resource.
+TEST_F(StoreTest, StoreOfSchemaFourStillOpens) {
+  {
+    auto store = Store::Open(Path("old.db"));
+    ASSERT_TRUE(store);
+    auto scan = (*store)->BeginScan({});
+    ASSERT_TRUE((*store)->FinishScan(*scan, "partial", "123456789012", {"us-east-1"}));
+  }
+  {
+    // Take the file back to schema 4 as that version wrote it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Path("old.db").c_str(), &db), SQLITE_OK);
+    for (const char* sql : {"ALTER TABLE gaps DROP COLUMN members", "UPDATE schema_version SET version = 4",
+                            "DROP INDEX findings_alarm_by_id", "CREATE INDEX findings_by_id ON findings(finding_id, scan_id)",
+                            "INSERT INTO gaps(scan_id, type, service, operation, region, resource, error_code, message) "
+                            "VALUES (1, 'aws_s3_bucket', 's3', 'GetBucketVersioning', 'us-east-1', 'b', 'AccessDenied', 'old')"})
+      ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  {
+    auto reader = Store::Open(Path("old.db"), /*read_only=*/true);
+    ASSERT_TRUE(reader) << reader.error().ToString();
+    auto gaps = (*reader)->ListGaps(1);
+    ASSERT_TRUE(gaps) << gaps.error().ToString();
+    ASSERT_EQ(gaps->size(), 1u);
+    EXPECT_EQ((*gaps)[0].resource, "b");
+    EXPECT_TRUE((*gaps)[0].members.empty());
+  }
+  auto writer = Store::Open(Path("old.db"));
+  ASSERT_TRUE(writer) << writer.error().ToString();
+  EXPECT_EQ(CountWhere(**writer, "SELECT version FROM schema_version"), kSchemaVersion);
+  // Schema 6: the finding-id index holds alarms only.
+  EXPECT_EQ(CountWhere(**writer, "SELECT count(*) FROM sqlite_master WHERE name = 'findings_by_id'"), 0);
+  EXPECT_EQ(CountWhere(**writer, "SELECT count(*) FROM sqlite_master WHERE name = 'findings_alarm_by_id' "
+                                 "AND sql LIKE '%WHERE status = ''alarm''%'"), 1);
+  ASSERT_TRUE((*writer)->AddGap(1, Gap{"aws_s3_bucket", "s3", "GetBucketAcl", "us-east-1", "b", "AccessDenied", "", {"Acl"}}));
+  auto gaps = (*writer)->ListGaps(1);
+  ASSERT_TRUE(gaps);
+  ASSERT_EQ(gaps->size(), 2u);
+  EXPECT_TRUE((*gaps)[0].members.empty());
+  EXPECT_EQ((*gaps)[1].members, std::vector<std::string>{"Acl"});
 }
 
 TEST_F(StoreTest, QueryRefusesWrites) {
@@ -103,12 +170,6 @@ TEST_F(StoreTest, UnfinishedScanStaysRunningAndReadable) {
   ASSERT_EQ(scans->size(), 1u);
   EXPECT_EQ((*scans)[0].status, "running");
   EXPECT_EQ((*reader)->LatestScanId().value(), (*scans)[0].id);
-}
-
-int64_t CountWhere(Store& store, const std::string& sql) {
-  int64_t n = -1;
-  EXPECT_TRUE(store.Query(sql, [&](const auto&, const std::vector<Json>& v) { n = v[0].get<int64_t>(); })) << sql;
-  return n;
 }
 
 // Kills the child on every way out of the test.

@@ -141,8 +141,10 @@ TEST_F(ThreatStoreTest, AStoreOfSchema3GainsTheTables) {
   // Back to schema 3, as a store written before threat detection.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(Path("old.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE alerts; DROP TABLE threat_runs; UPDATE schema_version SET version = 3", nullptr, nullptr,
-                         nullptr),
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE alerts; DROP TABLE threat_runs; ALTER TABLE gaps DROP COLUMN members; "
+                         "UPDATE schema_version SET version = 3",
+                         nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   {
@@ -160,7 +162,7 @@ TEST_F(ThreatStoreTest, AStoreOfSchema3GainsTheTables) {
   ASSERT_TRUE((*store)->AddAlerts(*id, std::vector<AlertRow>{Alert("x", "2024-01-05T10:00:00Z", "r")}));
   int64_t version = 0;
   ASSERT_TRUE((*store)->Query("SELECT version FROM schema_version", [&](const auto&, const std::vector<Json>& v) { version = v[0].get<int64_t>(); }));
-  EXPECT_EQ(version, 4);
+  EXPECT_EQ(version, kSchemaVersion);
 }
 
 }  // namespace

@@ -1,0 +1,1 @@
+WITH x(c) AS NOT MATERIALIZED (SELECT [data] FROM `aws_s3_bucket`) SELECT x.*, 'it''s' FROM x NATURAL JOIN aws_iam_user
