@@ -43,11 +43,11 @@ const std::map<std::string, std::pair<std::string, std::string>>& EnrichmentBuil
 }
 
 // Reads a call ("operation", "service", "params", "all_pages").
-Call ParseCall(const YAML::Node& node, const std::string& service) {
+Call ParseCall(const YAML::Node& node, const std::string& service, size_t* budget) {
   Call c;
   c.service = node["service"] ? node["service"].as<std::string>() : service;
   c.operation = node["operation"] ? node["operation"].as<std::string>() : "";
-  if (node["params"]) c.params = YamlToJson(node["params"]);
+  if (node["params"]) c.params = YamlToJson(node["params"], budget);
   if (node["all_pages"]) c.all_pages = node["all_pages"].as<bool>();
   return c;
 }
@@ -91,6 +91,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
   std::vector<ResourceSpec> out;
   try {
     YAML::Node root = YAML::Load(text);
+    size_t budget = kYamlMaxValues;  // for the whole file
     if (!root.IsMap() || !root["service"] || !root["resources"] || !root["resources"].IsSequence())
       return Fail(DataFileError(file, 1, "a spec file needs `service:` and a `resources:` list"));
     std::string service = root["service"].as<std::string>();
@@ -113,7 +114,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
         return Fail(DataFileError(file, Line(r["scope"]), fmt::format("scope must be global or regional, not \"{}\"", scope)));
       spec.scope = scope == "global" ? Scope::kGlobal : Scope::kRegional;
       const YAML::Node list = r["list"];
-      spec.list.call = ParseCall(list, service);
+      spec.list.call = ParseCall(list, service, &budget);
       spec.list.items = list["items"] ? list["items"].as<std::string>() : "";
       spec.list.item_name = list["item_name"] ? list["item_name"].as<std::string>() : "";
       spec.list.singleton = list["singleton"] ? list["singleton"].as<bool>() : false;
@@ -123,7 +124,7 @@ Result<std::vector<ResourceSpec>> ParseSpecYaml(const std::string& text, const s
       if (r["enrich"]) {
         for (const auto& e : r["enrich"]) {
           Enrichment en;
-          en.call = ParseCall(e, service);
+          en.call = ParseCall(e, service, &budget);
           en.result = e["result"] ? e["result"].as<std::string>() : "";
           en.into = e["into"] ? e["into"].as<std::string>() : "";
           if (en.into.empty()) return Fail(DataFileError(file, Line(e), "enrichment needs `into`"));

@@ -3,20 +3,35 @@
 #include <cstdlib>
 #include <string>
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 namespace cloudaudit::collect {
 
-Json YamlToJson(const YAML::Node& node) {
+namespace {
+
+// A budget or depth overrun. The node where it happens may sit at an anchor
+// far away; YamlToJson re-marks it at the value being converted.
+class LimitExceeded : public YAML::Exception {
+ public:
+  using YAML::Exception::Exception;
+};
+
+Json Convert(const YAML::Node& node, size_t& budget, int depth) {
+  if (budget == 0)
+    throw LimitExceeded(node.Mark(), fmt::format("the document expands to more than {} values (aliases repeating anchors?)",
+                                                   kYamlMaxValues));
+  --budget;
+  if (depth > kYamlMaxDepth) throw LimitExceeded(node.Mark(), fmt::format("nested deeper than {} levels", kYamlMaxDepth));
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       Json out = Json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = Convert(kv.second, budget, depth + 1);
       return out;
     }
     case YAML::NodeType::Sequence: {
       Json out = Json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
+      for (const auto& item : node) out.push_back(Convert(item, budget, depth + 1));
       return out;
     }
     case YAML::NodeType::Scalar: {
@@ -33,6 +48,16 @@ Json YamlToJson(const YAML::Node& node) {
       return s;
     }
     default: return nullptr;
+  }
+}
+
+}  // namespace
+
+Json YamlToJson(const YAML::Node& node, size_t* budget) {
+  try {
+    return Convert(node, *budget, 0);
+  } catch (const LimitExceeded& e) {
+    throw YAML::Exception(node.Mark(), e.msg);
   }
 }
 

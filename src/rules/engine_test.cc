@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "base/time.h"
@@ -111,6 +112,39 @@ TEST(RuleParse, ReportsEveryProblemWithLines) {
   EXPECT_NE(m.find("bad.yaml:3: severity `huge`"), std::string::npos) << m;
   EXPECT_NE(m.find("bad.yaml:4: unknown key `bogus`"), std::string::npos) << m;
   EXPECT_NE(m.find("`query` is required"), std::string::npos) << m;
+}
+
+// Nine lines of anchors expand to 10^9 values: the conversion stops at the
+// value budget with the line of the fixture that expands, in well under a
+// second, instead of eating the machine's memory.
+std::string AliasBomb(const std::string& prefix, const std::string& use_at) {
+  std::string text = prefix + "x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 8; ++i) {
+    text += fmt::format("x{0}: &a{0} [", i);
+    for (int j = 0; j < 10; ++j) text += fmt::format("{}*a{}", j ? ", " : "", i - 1);
+    text += "]\n";
+  }
+  return text + use_at;
+}
+
+TEST(RuleParse, AliasBombInAFixtureStopsAtTheBudget) {
+  const std::string text = AliasBomb("id: custom.x.y\n",
+                                     "tests:\n  - name: t\n    resources:\n      aws_s3_bucket:\n"
+                                     "        - {id: b, data: {v: *a8}}\n    expect: {b: ok}\n");
+  auto r = ParseRuleYaml(text, "bomb.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().file, "bomb.yaml");
+  EXPECT_EQ(r.error().line, 14) << r.error().message;  // the fixture's resources, which use *a8
+  EXPECT_NE(r.error().message.find("expands to more than 1000000 values"), std::string::npos) << r.error().message;
+}
+
+TEST(RuleParse, TheBudgetIsPerFileNotPerFixture) {
+  // Each fixture alone stays under the budget (10^5 values), twelve together do not.
+  std::string tests = "tests:\n";
+  for (int i = 0; i < 12; ++i) tests += fmt::format("  - {{name: t{}, resources: {{aws_s3_bucket: [{{id: b, data: *a4}}]}}, expect: {{b: ok}}}}\n", i);
+  auto r = ParseRuleYaml(AliasBomb("id: custom.x.y\n", tests), "wide.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("expands to more than"), std::string::npos) << r.error().message;
 }
 
 TEST(RuleParse, YamlSyntaxErrorHasLine) {

@@ -137,6 +137,7 @@ Result<Rule> ParseRuleYaml(const std::string& text, const std::string& file) {
   auto problem = [&](int line, std::string msg) { problems.push_back(DataFileError(file, line, std::move(msg))); };
   try {
     YAML::Node root = YAML::Load(text);
+    size_t budget = collect::kYamlMaxValues;  // for the whole file
     if (!root.IsMap()) return Fail(DataFileError(file, 1, "a rule file is a YAML map (see docs/rules.md)"));
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
@@ -195,7 +196,7 @@ Result<Rule> ParseRuleYaml(const std::string& text, const std::string& file) {
           if (!kv.second.IsMap() || !kv.second["default"]) {
             problem(Line(kv.second), fmt::format("parameter `{}` needs a `default`", p.name));
           } else {
-            p.default_value = YamlToJson(kv.second["default"]);
+            p.default_value = YamlToJson(kv.second["default"], &budget);
             p.description = Scalar(kv.second["description"]);
             if (p.description.empty()) problem(Line(kv.second), fmt::format("parameter `{}` needs a `description`", p.name));
           }
@@ -232,10 +233,10 @@ Result<Rule> ParseRuleYaml(const std::string& text, const std::string& file) {
         test.name = Scalar(t["name"]);
         if (test.name.empty()) problem(test.line, "a test needs a `name`");
         test.now = Scalar(t["now"]);
-        if (t["params"]) test.params = YamlToJson(t["params"]);
-        if (t["resources"]) test.resources = YamlToJson(t["resources"]);
-        if (t["gaps"]) test.gaps = YamlToJson(t["gaps"]);
-        if (t["regions"]) test.regions = YamlToJson(t["regions"]);
+        if (t["params"]) test.params = YamlToJson(t["params"], &budget);
+        if (t["resources"]) test.resources = YamlToJson(t["resources"], &budget);
+        if (t["gaps"]) test.gaps = YamlToJson(t["gaps"], &budget);
+        if (t["regions"]) test.regions = YamlToJson(t["regions"], &budget);
         if (!test.regions.is_array()) problem(test.line, "test `regions` is a list of region names");
         if (!test.resources.is_object()) problem(test.line, "test `resources` maps a table to a list of rows");
         if (!test.gaps.is_array()) problem(test.line, "test `gaps` is a list");

@@ -24,6 +24,8 @@ class Parser {
  public:
   Parser(std::string file, std::string base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
 
+  size_t yaml_budget = collect::kYamlMaxValues;  // values YamlToJson may still produce for this file
+
   void Problem(const YAML::Node& at, const std::string& message) {
     problems_.emplace_back(at.Mark().line + 1, fmt::format("{}:{}: {}", file_, at.Mark().line + 1, message));
   }
@@ -182,7 +184,7 @@ Result<ScanConfig> ParseScanConfig(const std::string& text, const std::string& f
           p.Problem(params, "`params` must map parameter names (or rule.id.name) to values");
         } else {
           for (const auto& kv : params) {
-            config.params[kv.first.Scalar()] = collect::YamlToJson(kv.second);
+            config.params[kv.first.Scalar()] = collect::YamlToJson(kv.second, &p.yaml_budget);
           }
         }
       }

@@ -114,6 +114,20 @@ TEST(ScanConfigTest, MalformedYamlSaysWhere) {
   EXPECT_NE(scalar.error().message.find("s.yaml:1:"), std::string::npos) << scalar.error().message;
 }
 
+TEST(ScanConfigTest, AliasBombInParamsStopsWithItsLine) {
+  std::string text = "x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 8; ++i) {
+    text += "x" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) text += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    text += "]\n";
+  }
+  text += "rules:\n  params:\n    max_age_days: *a8\n";
+  auto c = cloudaudit::scan::ParseScanConfig(text, "bomb.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("bomb.yaml:"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("expands to more than"), std::string::npos) << c.error().message;
+}
+
 TEST(ScanConfigTest, MissingFileIsNotFound) {
   auto c = LoadScanConfig("/nonexistent/cloudaudit.yaml");
   ASSERT_FALSE(c);
