@@ -637,7 +637,8 @@ TestReport RunRuleTests(const std::vector<const Rule*>& rules, const collect::Sp
       }
       ParamOverrides overrides;
       for (const auto& [k, v] : test.params.items()) {
-        if (std::none_of(rule->params.begin(), rule->params.end(), [&](const Param& p) { return p.name == k; }))
+        const std::string& name = k;  // clang < 16 cannot capture a structured binding
+        if (std::none_of(rule->params.begin(), rule->params.end(), [&](const Param& p) { return p.name == name; }))
           fail(fmt::format("fixture sets parameter `{}` that the rule does not declare", k));
         overrides[k] = v;
       }
