@@ -513,6 +513,8 @@ class Collector {
       } else if (result.error().code != ErrorCode::kNotConfigured) {
         listed = tl::unexpected(result.error());
       }
+    } else if (std::string token = UnmodelledPageToken(spec.list.call); !token.empty()) {
+      listed = ListFollowingToken(spec.list.call, params, task.region, token, handle_page);
     } else {
       int64_t pages = 0;
       listed = client_.Paginate(spec.list.call.service, spec.list.call.operation, params, task.region,
@@ -530,6 +532,49 @@ class Collector {
   }
 
   void RunBuiltin(const Task& task, const std::map<std::string, std::string>& ctx);
+
+  // Some listings page with a token that botocore gives no paginator for
+  // (s3control ListAccessPoints: NextToken in and out), so the AWS CLI and
+  // Paginate make one call and a large account would be listed partly with
+  // no gap. The token member, when the operation has no paginator and its
+  // input and output both have one of these members; "" otherwise.
+  static std::string UnmodelledPageToken(const Call& call) {
+    auto model = aws::LoadServiceModel(call.service);
+    const aws::Operation* op = model ? (*model)->FindOperation(call.operation) : nullptr;
+    if (op == nullptr || op->paginator || op->input == nullptr || op->output == nullptr) return "";
+    for (const char* token : {"NextToken", "nextToken", "Marker", "NextMarker"})
+      if (op->input->FindMember(token) != nullptr && op->output->FindMember(token) != nullptr) return token;
+    return "";
+  }
+
+  // Lists page by page, passing the response's `token` back until it is
+  // empty. A token seen twice, or more pages than the client's cap, is an
+  // error (a gap), never a silent stop.
+  Status ListFollowingToken(const Call& call, const Json& params, const std::string& region, const std::string& token,
+                            const std::function<void(const Json&)>& handle_page) {
+    Json current = params.is_object() ? params : Json::object();
+    std::set<std::string> seen;
+    constexpr int kMaxPages = 10000;
+    for (int page_no = 0;; ++page_no) {
+      if (page_no >= kMaxPages)
+        return MakeError(ErrorCode::kAwsService, fmt::format("{}: stopped after {} pages", call.operation, kMaxPages));
+      auto start = std::chrono::steady_clock::now();
+      Result<Json> page = client_.Call(call.service, call.operation, current, region);
+      int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+      calls_.Record(call.service, call.operation, region, page.has_value(), ms, 1);
+      if (!page) {
+        if (page.error().code == ErrorCode::kNotConfigured && page_no == 0) return {};
+        return tl::unexpected(page.error());
+      }
+      handle_page(*page);
+      if (Failed()) return {};  // the store cannot be written: stop paging
+      const Json* next = page->is_object() && page->contains(token) ? &(*page)[token] : nullptr;
+      if (next == nullptr || !next->is_string() || next->get_ref<const std::string&>().empty()) return {};
+      if (!seen.insert(next->get<std::string>()).second)
+        return MakeError(ErrorCode::kAwsService, fmt::format("{}: the service returned the same {} twice", call.operation, token));
+      current[token] = *next;
+    }
+  }
 
   // One call per (call, params, region) per scan, shared by every resource
   // type that lists from it; concurrent askers wait for the first.
