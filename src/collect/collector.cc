@@ -537,12 +537,14 @@ class Collector {
   // (s3control ListAccessPoints: NextToken in and out), so the AWS CLI and
   // Paginate make one call and a large account would be listed partly with
   // no gap. The token member, when the operation has no paginator and its
-  // input and output both have one of these members; "" otherwise.
+  // input and output both have it; "" otherwise.
   static std::string UnmodelledPageToken(const Call& call) {
     auto model = aws::LoadServiceModel(call.service);
     const aws::Operation* op = model ? (*model)->FindOperation(call.operation) : nullptr;
     if (op == nullptr || op->paginator || op->input == nullptr || op->output == nullptr) return "";
-    for (const char* token : {"NextToken", "nextToken", "Marker", "NextMarker"})
+    // Not WAFv2's NextMarker: its List* operations return one on the last
+    // page too (boto/boto3#3715), which would read as more pages.
+    for (const char* token : {"NextToken", "nextToken"})
       if (op->input->FindMember(token) != nullptr && op->output->FindMember(token) != nullptr) return token;
     return "";
   }
