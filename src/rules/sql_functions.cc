@@ -13,6 +13,7 @@
 
 #include "base/time.h"
 #include "policy/sql_functions.h"
+#include "rules/filter_pattern.h"
 
 namespace cloudaudit::rules {
 
@@ -130,6 +131,18 @@ void CidrContains(sqlite3_context* ctx, int, sqlite3_value** argv) {
   auto outer = ParseNetwork(*a), inner = ParseNetwork(*b);
   if (!outer || !inner) return sqlite3_result_null(ctx);
   sqlite3_result_int(ctx, Contains(*outer, *inner) ? 1 : 0);
+}
+
+// filter_pattern_covers(filter, reference): 1 when the CloudWatch Logs
+// filter pattern catches every event the reference pattern describes, 0 when
+// not, NULL when either is not a JSON filter pattern (rules/filter_pattern.h).
+void FilterPatternCoversFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto filter = TextArg(argv[0]);
+  auto reference = TextArg(argv[1]);
+  if (!filter || !reference) return sqlite3_result_null(ctx);
+  auto covers = FilterPatternCovers(*filter, *reference);
+  if (!covers) return sqlite3_result_null(ctx);
+  sqlite3_result_int(ctx, *covers ? 1 : 0);
 }
 
 void CidrIsWorld(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -253,6 +266,7 @@ Status RegisterSqlFunctions(sqlite3* db, const EvalContext* clock) {
       {"port_range_overlaps", 4, PortRangeOverlaps, false},
       {"arn_part", 2, ArnPart, false},
       {"mask_id", 1, MaskId, false},
+      {"filter_pattern_covers", 2, FilterPatternCoversFn, false},
   };
   for (const auto& f : kFunctions) {
     // Clock functions are constant within one evaluation; still deterministic
