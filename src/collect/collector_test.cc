@@ -246,6 +246,16 @@ TEST_F(CollectorTest, ServiceLastAccessedJobThatNeverCompletesIsAGap) {
 
 FakeResponse Json200(const std::string& body) { return FakeResponse{200, {{"Content-Type", "application/x-amz-json-1.1"}}, body}; }
 
+// Collects EventBridge in eu-west-1 into db_; `store` stays open for queries.
+Result<CollectSummary> CollectEventsInEuWest1(aws::AwsClient& client, const std::string& db, std::unique_ptr<store::Store>& store) {
+  CA_TRY(auto specs, LoadSpecs());
+  CA_TRY(store, store::Store::Open(db));
+  CollectOptions options;
+  options.regions = {"eu-west-1"};
+  options.services = {"events"};
+  return Collect(client, *store, specs, options);
+}
+
 // ListEventBuses pages with NextToken but botocore has no paginator for it
 // (nor for s3control ListAccessPoints...): the collector follows the token
 // itself, so the second page is not lost.
@@ -255,19 +265,13 @@ TEST_F(CollectorTest, ListingWithATokenButNoPaginatorIsFollowed) {
   fake_.AddResponses("events", "ListEventBuses",
                      {Json200(R"({"EventBuses":[{"Name":"default","Arn":"arn:aws:events:eu-west-1:123456789012:event-bus/default"}],"NextToken":"page-2"})")});
   fake_.AddResponses("events", "ListRules", {Json200(R"({"Rules":[]})")});
-  auto specs = LoadSpecs();
-  ASSERT_TRUE(specs);
-  auto store = store::Store::Open(db_);
-  ASSERT_TRUE(store);
-  CollectOptions options;
-  options.regions = {"eu-west-1"};
-  options.services = {"events"};
-  auto summary = Collect(*client_, **store, *specs, options);
+  std::unique_ptr<store::Store> store;
+  auto summary = CollectEventsInEuWest1(*client_, db_, store);
   ASSERT_TRUE(summary) << summary.error().ToString();
   EXPECT_EQ(summary->resources_per_type["aws_events_event_bus"], 2);
   EXPECT_EQ(fake_.RequestCount("events", "ListEventBuses"), 2);
-  EXPECT_EQ(Count(**store, "SELECT calls FROM api_calls WHERE operation = 'ListEventBuses'"), 2);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps"), 0);
+  EXPECT_EQ(Count(*store, "SELECT calls FROM api_calls WHERE operation = 'ListEventBuses'"), 2);
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM gaps"), 0);
 }
 
 // A service that hands back the same token forever is a gap, not a hang.
@@ -275,17 +279,11 @@ TEST_F(CollectorTest, ARepeatedPageTokenIsAGap) {
   fake_.AddResponses("events", "ListEventBuses",
                      {Json200(R"({"EventBuses":[{"Name":"default","Arn":"arn:aws:events:eu-west-1:123456789012:event-bus/default"}],"NextToken":"again"})")});
   fake_.AddResponses("events", "ListRules", {Json200(R"({"Rules":[]})")});
-  auto specs = LoadSpecs();
-  ASSERT_TRUE(specs);
-  auto store = store::Store::Open(db_);
-  ASSERT_TRUE(store);
-  CollectOptions options;
-  options.regions = {"eu-west-1"};
-  options.services = {"events"};
-  auto summary = Collect(*client_, **store, *specs, options);
+  std::unique_ptr<store::Store> store;
+  auto summary = CollectEventsInEuWest1(*client_, db_, store);
   ASSERT_TRUE(summary) << summary.error().ToString();
   EXPECT_EQ(fake_.RequestCount("events", "ListEventBuses"), 2);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE type = 'aws_events_event_bus' AND operation = 'ListEventBuses' "
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM gaps WHERE type = 'aws_events_event_bus' AND operation = 'ListEventBuses' "
                            "AND message LIKE '%same NextToken twice%'"), 1);
 }
 
