@@ -30,7 +30,7 @@ struct sqlite3_stmt;
 
 namespace cloudaudit::store {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // The process that writes a scan. `started` tells a live process from a
 // later one that got the same pid: "<boot id>/<start time in clock ticks>"

@@ -359,3 +359,65 @@ TEST_F(StoreTest, EvaluationWriterCommitsInBatchesAndMarksItsEnd) {
 }
 
 }  // namespace cloudaudit::store
+
+namespace cloudaudit::store {
+namespace {
+
+// Schema 7 rebuilds the findings table keyed by (scan, rule, finding id): a
+// store of schema 6 keeps every finding, and a finding stored twice for its
+// rule is still replaced, not duplicated.
+TEST_F(StoreTest, FindingsOfASchemaSixStoreSurviveTheRekey) {
+  {
+    auto store = Store::Open(Path("six.db"));
+    ASSERT_TRUE(store);
+    auto scan = (*store)->BeginScan({});
+    ASSERT_TRUE(scan);
+    EvaluationRecord record;
+    record.started_at = record.ended_at = "2026-01-01T00:00:00Z";
+    record.status = "complete";
+    record.rules = {{"a", Json{{"id", "a"}}}, {"b", Json{{"id", "b"}}}};
+    auto findings = Findings("a", 0, 50);
+    for (auto& f : Findings("b", 0, 20)) findings.push_back(std::move(f));
+    ASSERT_TRUE((*store)->SaveEvaluation(*scan, record, findings));
+  }
+  {
+    // Back to the schema-6 table as that version created it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Path("six.db").c_str(), &db), SQLITE_OK);
+    for (const char* sql : {"CREATE TABLE old AS SELECT * FROM findings", "DROP TABLE findings",
+                            "CREATE TABLE findings(scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE, finding_id TEXT NOT NULL, "
+                            "rule_id TEXT NOT NULL, service TEXT NOT NULL, severity TEXT NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL, "
+                            "resource TEXT NOT NULL, resource_name TEXT, status TEXT NOT NULL, reason TEXT NOT NULL, evidence TEXT, "
+                            "remediation_cli TEXT, suppression TEXT, evaluated_at TEXT NOT NULL, PRIMARY KEY(scan_id, finding_id))",
+                            "CREATE INDEX findings_by_rule ON findings(scan_id, rule_id)",
+                            "CREATE INDEX findings_alarm_by_id ON findings(finding_id, scan_id) WHERE status = 'alarm'",
+                            "INSERT INTO findings SELECT * FROM old", "DROP TABLE old", "UPDATE schema_version SET version = 6"})
+      ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = Store::Open(Path("six.db"));
+  ASSERT_TRUE(store) << store.error().ToString();
+  EXPECT_EQ(CountWhere(**store, "SELECT version FROM schema_version"), kSchemaVersion);
+  EXPECT_EQ(CountWhere(**store, "SELECT count(*) FROM findings"), 70);
+  EXPECT_EQ(CountWhere(**store, "SELECT count(*) FROM findings WHERE rule_id = 'a' AND status = 'alarm'"), 25);
+  EXPECT_EQ(CountWhere(**store, "SELECT count(*) FROM sqlite_master WHERE name = 'findings_by_rule' AND sql LIKE '%UNIQUE%rule_id, finding_id%'"), 1);
+  EXPECT_EQ(CountWhere(**store, "SELECT count(*) FROM sqlite_master WHERE name = 'findings_alarm_by_id'"), 1);
+  // The unique key still makes a second row of a finding replace the first.
+  EvaluationRecord again;
+  again.started_at = "2026-02-01T00:00:00Z";
+  again.rules = {{"b", Json{{"id", "b"}}}};
+  auto writer = (*store)->BeginEvaluation(1, again);
+  ASSERT_TRUE(writer) << writer.error().ToString();
+  auto twice = Findings("b", 0, 4);
+  ASSERT_TRUE((*writer)->AddFindings(twice, "2026-02-01T00:00:01Z"));
+  for (auto& f : twice) f.status = "error";
+  ASSERT_TRUE((*writer)->AddFindings(twice, "2026-02-01T00:00:02Z"));
+  ASSERT_TRUE((*writer)->RuleDone("b", Json{{"id", "b"}}));
+  ASSERT_TRUE((*writer)->Finish("complete", "2026-02-01T00:00:03Z"));
+  writer->reset();  // it holds the store until it goes
+  EXPECT_EQ(CountWhere(**store, "SELECT count(*) FROM findings WHERE rule_id = 'b'"), 4);
+  EXPECT_EQ(CountWhere(**store, "SELECT count(*) FROM findings WHERE rule_id = 'b' AND status = 'error'"), 4);
+}
+
+}  // namespace
+}  // namespace cloudaudit::store
