@@ -32,4 +32,29 @@ std::string CamelToKebab(std::string_view name);
 // Levenshtein distance, for "did you mean" suggestions.
 size_t EditDistance(std::string_view a, std::string_view b);
 
+// Whether `pattern`, where `*` is any run of characters, matches all of
+// `text`. Other pattern characters match a text character when
+// `same(pattern_char, text_char)` (case folding, `?`, ...). Linear space,
+// backtracking only to the last `*`.
+template <typename CharMatch>
+bool WildcardMatch(std::string_view pattern, std::string_view text, CharMatch same) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && same(pattern[p], text[t])) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 }  // namespace cloudaudit

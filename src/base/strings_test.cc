@@ -1,5 +1,7 @@
 #include "base/strings.h"
 
+#include <cctype>
+
 #include <gtest/gtest.h>
 
 namespace cloudaudit {
@@ -43,3 +45,16 @@ TEST(Strings, EditDistance) {
 
 }  // namespace
 }  // namespace cloudaudit
+
+TEST(WildcardMatch, StarsBacktrackAndTheCharacterTestDecides) {
+  auto exact = [](char p, char t) { return p == t; };
+  EXPECT_TRUE(cloudaudit::WildcardMatch("*", "", exact));
+  EXPECT_TRUE(cloudaudit::WildcardMatch("Delete*", "DeleteTrail", exact));
+  EXPECT_TRUE(cloudaudit::WildcardMatch("*a*b", "xxaxxab", exact));
+  EXPECT_FALSE(cloudaudit::WildcardMatch("*a*b", "xxaxxba", exact));
+  EXPECT_FALSE(cloudaudit::WildcardMatch("Delete", "DeleteTrail", exact));
+  EXPECT_FALSE(cloudaudit::WildcardMatch("delete*", "DeleteTrail", exact));
+  auto folded = [](char p, char t) { return p == '?' || std::tolower(static_cast<unsigned char>(p)) == std::tolower(static_cast<unsigned char>(t)); };
+  EXPECT_TRUE(cloudaudit::WildcardMatch("s3:get?bject*", "S3:GetObjectAcl", folded));
+  EXPECT_FALSE(cloudaudit::WildcardMatch("s3:get?bject", "S3:GetObjectAcl", folded));
+}

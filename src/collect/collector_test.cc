@@ -98,6 +98,16 @@ class CollectorTest : public ::testing::Test {
     return n;
   }
 
+  // Collects with `options` into db_ through the fake and creates the scan's
+  // views; `store` stays open for queries.
+  Result<CollectSummary> CollectInto(const CollectOptions& options, std::unique_ptr<store::Store>& store) {
+    CA_TRY(auto specs, LoadSpecs());
+    CA_TRY(store, store::Store::Open(db_));
+    CA_TRY(auto summary, Collect(*client_, *store, specs, options));
+    CA_TRY_STATUS(store->CreateScanViews(summary.scan_id, ViewsForSpecs(specs)));
+    return summary;
+  }
+
   FakeAws fake_;
   std::unique_ptr<aws::AwsClient> client_;
   std::string db_;
@@ -193,29 +203,25 @@ TEST_F(CollectorTest, ServiceLastAccessedJobsArePolledPagedOrRecordedAsGaps) {
   fake_.AddResponses("iam", "GetServiceLastAccessedDetails", testing::HasParamValues({"0f8fad5b-d9cb-469f-a165-70867728d0e5"}),
                      {JobState("FAILED", "<JobCompletionDate>2023-01-31T12:00:02Z</JobCompletionDate><ServicesLastAccessed/>"
                                          "<Error><Message>report could not be built</Message><Code>ReportFailed</Code></Error>")});
-  auto specs = LoadSpecs();
-  ASSERT_TRUE(specs) << specs.error().message;
-  auto store = store::Store::Open(db_);
-  ASSERT_TRUE(store);
+  std::unique_ptr<store::Store> store;
   CollectOptions options;
   options.services = {"iam"};
   options.report_poll_ms = 5;
-  auto summary = Collect(*client_, **store, *specs, options);
+  auto summary = CollectInto(options, store);
   ASSERT_TRUE(summary) << summary.error().ToString();
-  ASSERT_TRUE((*store)->CreateScanViews(summary->scan_id, ViewsForSpecs(*specs)));
 
   // Alice: both pages, in order; the unused service has no LastAuthenticated.
-  EXPECT_EQ(Count(**store, "SELECT json_array_length(services_last_accessed) FROM aws_iam_user WHERE user_name = 'Alice'"), 2);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_iam_user WHERE json_extract(services_last_accessed, '$[0].ServiceNamespace') = 's3' "
+  EXPECT_EQ(Count(*store, "SELECT json_array_length(services_last_accessed) FROM aws_iam_user WHERE user_name = 'Alice'"), 2);
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM aws_iam_user WHERE json_extract(services_last_accessed, '$[0].ServiceNamespace') = 's3' "
                            "AND json_extract(services_last_accessed, '$[0].LastAuthenticated') = '2023-01-30T10:00:00+00:00' "
                            "AND json_type(services_last_accessed, '$[1].LastAuthenticated') IS NULL"), 1);
   EXPECT_EQ(fake_.RequestCount("iam", "GetServiceLastAccessedDetails"), 3 + 1);  // Alice: poll, page 1, page 2; the FAILED job
-  EXPECT_EQ(Count(**store, "SELECT calls FROM api_calls WHERE operation = 'GetServiceLastAccessedDetails'"), 4);
+  EXPECT_EQ(Count(*store, "SELECT calls FROM api_calls WHERE operation = 'GetServiceLastAccessedDetails'"), 4);
   // The roles: gaps tied to their member; the member stays absent.
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM aws_iam_role WHERE json_type(data, '$.ServicesLastAccessed') IS NULL"), 2);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE type = 'aws_iam_role' AND operation = 'GenerateServiceLastAccessedDetails' "
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM aws_iam_role WHERE json_type(data, '$.ServicesLastAccessed') IS NULL"), 2);
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM gaps WHERE type = 'aws_iam_role' AND operation = 'GenerateServiceLastAccessedDetails' "
                            "AND resource = '" + ec2_role + "' AND error_code = 'AccessDenied' AND members = '[\"ServicesLastAccessed\"]'"), 1);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE type = 'aws_iam_role' AND operation = 'GetServiceLastAccessedDetails' "
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM gaps WHERE type = 'aws_iam_role' AND operation = 'GetServiceLastAccessedDetails' "
                            "AND resource = '" + unused_role + "' AND error_code = 'ReportFailed' "
                            "AND message LIKE 'report job 0f8fad5b-d9cb-469f-a165-70867728d0e5 failed: report could not be built' "
                            "AND members = '[\"ServicesLastAccessed\"]'"), 1);
@@ -225,36 +231,24 @@ TEST_F(CollectorTest, ServiceLastAccessedJobsArePolledPagedOrRecordedAsGaps) {
 TEST_F(CollectorTest, ServiceLastAccessedJobThatNeverCompletesIsAGap) {
   fake_.AddResponses("iam", "GenerateServiceLastAccessedDetails", {JobStarted("0f8fad5b-d9cb-469f-a165-70867728510b")});
   fake_.AddResponses("iam", "GetServiceLastAccessedDetails", {JobState("IN_PROGRESS", "<ServicesLastAccessed/>")});
-  auto specs = LoadSpecs();
-  ASSERT_TRUE(specs) << specs.error().message;
-  auto store = store::Store::Open(db_);
-  ASSERT_TRUE(store);
+  std::unique_ptr<store::Store> store;
   CollectOptions options;
   options.services = {"iam"};
   options.report_poll_ms = 10;
   options.report_job_timeout_ms = 150;
-  auto summary = Collect(*client_, **store, *specs, options);
+  auto summary = CollectInto(options, store);
   ASSERT_TRUE(summary) << summary.error().ToString();
   EXPECT_EQ(summary->gaps_by_code["timeout"], 3);  // Alice and both roles
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM gaps WHERE operation = 'GetServiceLastAccessedDetails' AND error_code = 'timeout' "
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM gaps WHERE operation = 'GetServiceLastAccessedDetails' AND error_code = 'timeout' "
                            "AND message LIKE 'report job 0f8fad5b-d9cb-469f-a165-70867728510b was still IN_PROGRESS after 0.15 s' AND members = '[\"ServicesLastAccessed\"]'"),
             3);
   // Polls back off: 10, 20, 40, 80 ms fit in 150 ms; not dozens of calls.
   EXPECT_LE(fake_.RequestCount("iam", "GetServiceLastAccessedDetails"), 3 * 5);
-  EXPECT_EQ(Count(**store, "SELECT count(*) FROM resources WHERE json_type(data, '$.ServicesLastAccessed') IS NOT NULL"), 0);
+  EXPECT_EQ(Count(*store, "SELECT count(*) FROM resources WHERE json_type(data, '$.ServicesLastAccessed') IS NOT NULL"), 0);
 }
 
 FakeResponse Json200(const std::string& body) { return FakeResponse{200, {{"Content-Type", "application/x-amz-json-1.1"}}, body}; }
 
-// Collects EventBridge in eu-west-1 into db_; `store` stays open for queries.
-Result<CollectSummary> CollectEventsInEuWest1(aws::AwsClient& client, const std::string& db, std::unique_ptr<store::Store>& store) {
-  CA_TRY(auto specs, LoadSpecs());
-  CA_TRY(store, store::Store::Open(db));
-  CollectOptions options;
-  options.regions = {"eu-west-1"};
-  options.services = {"events"};
-  return Collect(client, *store, specs, options);
-}
 
 // ListEventBuses pages with NextToken but botocore has no paginator for it
 // (nor for s3control ListAccessPoints...): the collector follows the token
@@ -266,7 +260,10 @@ TEST_F(CollectorTest, ListingWithATokenButNoPaginatorIsFollowed) {
                      {Json200(R"({"EventBuses":[{"Name":"default","Arn":"arn:aws:events:eu-west-1:123456789012:event-bus/default"}],"NextToken":"page-2"})")});
   fake_.AddResponses("events", "ListRules", {Json200(R"({"Rules":[]})")});
   std::unique_ptr<store::Store> store;
-  auto summary = CollectEventsInEuWest1(*client_, db_, store);
+  CollectOptions options;
+  options.regions = {"eu-west-1"};
+  options.services = {"events"};
+  auto summary = CollectInto(options, store);
   ASSERT_TRUE(summary) << summary.error().ToString();
   EXPECT_EQ(summary->resources_per_type["aws_events_event_bus"], 2);
   EXPECT_EQ(fake_.RequestCount("events", "ListEventBuses"), 2);
@@ -280,7 +277,10 @@ TEST_F(CollectorTest, ARepeatedPageTokenIsAGap) {
                      {Json200(R"({"EventBuses":[{"Name":"default","Arn":"arn:aws:events:eu-west-1:123456789012:event-bus/default"}],"NextToken":"again"})")});
   fake_.AddResponses("events", "ListRules", {Json200(R"({"Rules":[]})")});
   std::unique_ptr<store::Store> store;
-  auto summary = CollectEventsInEuWest1(*client_, db_, store);
+  CollectOptions options;
+  options.regions = {"eu-west-1"};
+  options.services = {"events"};
+  auto summary = CollectInto(options, store);
   ASSERT_TRUE(summary) << summary.error().ToString();
   EXPECT_EQ(fake_.RequestCount("events", "ListEventBuses"), 2);
   EXPECT_EQ(Count(*store, "SELECT count(*) FROM gaps WHERE type = 'aws_events_event_bus' AND operation = 'ListEventBuses' "

@@ -121,25 +121,10 @@ Result<ManagedPolicies> LoadManagedPolicies() {
 }
 
 bool IamActionMatches(std::string_view pattern, std::string_view action) {
-  // Iterative wildcard match with backtracking to the last '*'.
-  size_t p = 0, a = 0, star = std::string_view::npos, mark = 0;
-  auto same = [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); };
-  while (a < action.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || same(pattern[p], action[a]))) {
-      ++p;
-      ++a;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = a;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      a = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  // IAM action patterns: case-insensitive, `?` is any one character.
+  return WildcardMatch(pattern, action, [](char p, char a) {
+    return p == '?' || std::tolower(static_cast<unsigned char>(p)) == std::tolower(static_cast<unsigned char>(a));
+  });
 }
 
 std::vector<ActionCoverage> ManagedPolicyCoverage(const std::set<std::string>& actions, const ManagedPolicies& managed) {

@@ -6,6 +6,8 @@
 #include <tuple>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace cloudaudit::rules {
 
 namespace {
@@ -73,32 +75,20 @@ class Parser {
     return true;
   }
 
-  // expr := and ('||' and)*
-  std::optional<Node> Expr(int depth) {
-    if (depth > kMaxDepth) return Fail("nested too deeply");
-    auto first = And(depth);
-    if (!first) return std::nullopt;
-    Node out;
-    out.kind = Node::kOr;
-    out.kids.push_back(std::move(*first));
-    for (Skip(); EatOp("||"); Skip()) {
-      auto next = And(depth);
-      if (!next) return std::nullopt;
-      out.kids.push_back(std::move(*next));
-    }
-    if (out.kids.size() == 1) return std::move(out.kids[0]);
-    return out;
-  }
+  // expr := and ('||' and)*   and := unary ('&&' unary)*
+  std::optional<Node> Expr(int depth) { return Chain(depth, Node::kOr); }
 
-  // and := unary ('&&' unary)*
-  std::optional<Node> And(int depth) {
-    auto first = Unary(depth);
+  std::optional<Node> Chain(int depth, Node::Kind kind) {
+    if (depth > kMaxDepth) return Fail("nested too deeply");
+    const std::string_view op = kind == Node::kOr ? "||" : "&&";
+    auto operand = [&] { return kind == Node::kOr ? Chain(depth, Node::kAnd) : Unary(depth); };
+    auto first = operand();
     if (!first) return std::nullopt;
     Node out;
-    out.kind = Node::kAnd;
+    out.kind = kind;
     out.kids.push_back(std::move(*first));
-    for (Skip(); EatOp("&&"); Skip()) {
-      auto next = Unary(depth);
+    for (Skip(); EatOp(op); Skip()) {
+      auto next = operand();
       if (!next) return std::nullopt;
       out.kids.push_back(std::move(*next));
     }
@@ -193,23 +183,7 @@ class Parser {
 // own `*` expanded) matches `pattern` too, since only a pattern `*` can take
 // it in.
 bool Glob(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t] && text[t] != '*') {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return WildcardMatch(pattern, text, [](char p, char t) { return p == t && t != '*'; });
 }
 
 // Every event that satisfies `a` satisfies `b`.

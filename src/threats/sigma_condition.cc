@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/strings.h"
 #include "threats/sigma_compile.h"
 
 namespace cloudaudit::threats::internal {
@@ -26,23 +27,7 @@ std::string Lower(std::string_view s) {
 
 // Sigma identifier patterns: `*` is any run of characters.
 bool NameMatches(std::string_view pattern, std::string_view name) {
-  size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (p < pattern.size() && pattern[p] == name[n]) {
-      ++p;
-      ++n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return WildcardMatch(pattern, name, [](char p, char n) { return p == n; });
 }
 
 class Parser {
